@@ -1,0 +1,181 @@
+// Pure address planning: CIDR parsing, overlap checks, per-node pod /24s and static node IPs.
+// No Pulumi here: the network, the master, the Windows nodes and the plan all read one
+// AddressPlan, so every route and every CNI config agrees before anything runs.
+import { Address4 } from "ip-address";
+
+/** A parsed IPv4 CIDR block: its canonical text and its first/last address as integers. */
+export interface Cidr {
+    readonly text: string;
+    readonly prefix: number;
+    readonly first: bigint;
+    readonly last: bigint;
+}
+
+/** Parses "a.b.c.d/n". Returns undefined when the text is not a CIDR block. */
+export function parseCidr(text: string): Cidr | undefined {
+    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text) || !Address4.isValid(text)) {
+        return undefined;
+    }
+    const addr = new Address4(text);
+    if (addr.subnetMask > 32) {
+        return undefined;
+    }
+    return {
+        text,
+        prefix: addr.subnetMask,
+        first: addr.startAddress().bigInt(),
+        last: addr.endAddress().bigInt(),
+    };
+}
+
+/** True when the text is a CIDR whose address is its network address (no host bits set). */
+export function isNetworkAddress(c: Cidr): boolean {
+    return c.text.split("/")[0] === ipOf(c.first);
+}
+
+/** The canonical network form of a CIDR ("10.1.2.3/16" → "10.1.0.0/16"). */
+export function networkForm(c: Cidr): string {
+    return `${ipOf(c.first)}/${c.prefix}`;
+}
+
+export function overlaps(a: Cidr, b: Cidr): boolean {
+    return a.first <= b.last && b.first <= a.last;
+}
+
+export function contains(outer: Cidr, inner: Cidr): boolean {
+    return outer.first <= inner.first && inner.last <= outer.last;
+}
+
+export function ipOf(n: bigint): string {
+    return Address4.fromBigInt(n).correctForm();
+}
+
+/** Host `offset` of a block: `hostAt(10.0.0.0/24, 4)` is 10.0.0.4. */
+export function hostAt(c: Cidr, offset: number): string {
+    const n = c.first + BigInt(offset);
+    if (n > c.last) {
+        throw new RangeError(`offset ${offset} is outside ${c.text}`);
+    }
+    return ipOf(n);
+}
+
+/** The `index`-th subnet of size /`prefix` inside `c`. */
+export function subnetAt(c: Cidr, prefix: number, index: number): string {
+    const size = 1n << BigInt(32 - prefix);
+    const start = c.first + size * BigInt(index);
+    if (prefix < c.prefix || start + size - 1n > c.last) {
+        throw new RangeError(`subnet ${index} of size /${prefix} does not fit in ${c.text}`);
+    }
+    return `${ipOf(start)}/${prefix}`;
+}
+
+/** How many /`prefix` subnets fit in `c`. */
+export function subnetCount(c: Cidr, prefix: number): number {
+    return prefix < c.prefix ? 0 : 2 ** (prefix - c.prefix);
+}
+
+/** Pod subnets are one /24 per node. */
+export const NODE_POD_PREFIX = 24;
+/** Nodes live in one /24 of the VNet (host-gw needs every node on one L2 segment). */
+export const NODE_SUBNET_PREFIX = 24;
+/** Azure keeps .0-.3 and the last address of every subnet; the master takes the first free one. */
+export const MASTER_HOST_OFFSET = 4;
+/** Windows node i (1-based) gets host WINDOWS_HOST_BASE + i: .11, .12, ... */
+export const WINDOWS_HOST_BASE = 10;
+export const MAX_WINDOWS_NODES = 100;
+
+export type NodeRole = "linux-master" | "windows";
+
+export interface NodeAddress {
+    /** 0 for the master, 1..N for Windows nodes. Stable: node i keeps index i forever. */
+    readonly index: number;
+    readonly role: NodeRole;
+    /** Kubernetes node name (lowercase) and, for Windows, the computer name (≤ 15 chars). */
+    readonly name: string;
+    readonly privateIp: string;
+    /** This node's pod subnet: the index-th /24 of the pod CIDR. */
+    readonly podCidr: string;
+    /** First usable address of the pod subnet: the bridge/gateway address. */
+    readonly podGateway: string;
+    /** The l2bridge host endpoint (.2) on Windows; kube-proxy's source VIP on vxlan. */
+    readonly podHostEndpoint: string;
+}
+
+export interface AddressPlan {
+    readonly vnetCidr: string;
+    readonly nodeSubnetCidr: string;
+    readonly podCidr: string;
+    readonly serviceCidr: string;
+    /** The API server's address inside the cluster: the first host of the service CIDR. */
+    readonly kubernetesServiceIp: string;
+    /** CoreDNS's address: the tenth host of the service CIDR, as kubeadm sets it. */
+    readonly dnsServiceIp: string;
+    readonly master: NodeAddress;
+    readonly windows: readonly NodeAddress[];
+}
+
+export interface AddressInput {
+    vnetCidr: string;
+    podCidr: string;
+    serviceCidr: string;
+    windowsNodeCount: number;
+}
+
+/** Node names, derived once: Windows computer names are at most 15 characters. */
+export function windowsNodeName(index: number): string {
+    return `k8s-win-${index}`;
+}
+export const MASTER_NAME = "k8s-master";
+
+function must(text: string, key: string): Cidr {
+    const c = parseCidr(text);
+    if (!c) {
+        throw new Error(`${key}: '${text}' is not an IPv4 CIDR block`);
+    }
+    return c;
+}
+
+function node(index: number, role: NodeRole, name: string, ip: string, pods: Cidr): NodeAddress {
+    const podCidr = subnetAt(pods, NODE_POD_PREFIX, index);
+    const block = must(podCidr, "podCidr");
+    return {
+        index,
+        role,
+        name,
+        privateIp: ip,
+        podCidr,
+        podGateway: hostAt(block, 1),
+        podHostEndpoint: hostAt(block, 2),
+    };
+}
+
+/**
+ * Lays out every node of the cluster. Deterministic: the same input gives the same plan, and
+ * growing windowsNodeCount only appends nodes. Assumes validated config (see config.ts).
+ */
+export function planAddresses(input: AddressInput): AddressPlan {
+    const vnet = must(input.vnetCidr, "vnetCidr");
+    const pods = must(input.podCidr, "podCidr");
+    const services = must(input.serviceCidr, "serviceCidr");
+    const nodeSubnetCidr = subnetAt(vnet, Math.max(NODE_SUBNET_PREFIX, vnet.prefix), 0);
+    const nodeSubnet = must(nodeSubnetCidr, "vnetCidr");
+    const windows: NodeAddress[] = [];
+    for (let i = 1; i <= input.windowsNodeCount; i++) {
+        windows.push(node(i, "windows", windowsNodeName(i), hostAt(nodeSubnet, WINDOWS_HOST_BASE + i), pods));
+    }
+    return {
+        vnetCidr: networkForm(vnet),
+        nodeSubnetCidr,
+        podCidr: networkForm(pods),
+        serviceCidr: networkForm(services),
+        kubernetesServiceIp: hostAt(services, 1),
+        dnsServiceIp: hostAt(services, 10),
+        master: node(0, "linux-master", MASTER_NAME, hostAt(nodeSubnet, MASTER_HOST_OFFSET), pods),
+        windows,
+    };
+}
+
+/** Every node, master first. */
+export function allNodes(plan: AddressPlan): NodeAddress[] {
+    return [plan.master, ...plan.windows];
+}

@@ -1,0 +1,77 @@
+// Runs the real program (index.ts) under Pulumi's mock runtime and returns what it declared.
+// One evaluation per process: the Pulumi runtime and Node's module cache are global.
+import * as pulumi from "@pulumi/pulumi";
+import { disconnect } from "@pulumi/pulumi/runtime/settings";
+import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
+import * as path from "path";
+import { installRecordingMonitor, Json, RecordedResource } from "./monitor";
+import { PlanMocks } from "./mocks";
+
+export interface PlanResource {
+    urn: string;
+    type: string;
+    name: string;
+    parent?: string;
+    dependsOn: string[];
+    inputs: Record<string, Json>;
+}
+
+export interface PlanDocument {
+    project: string;
+    stack: string;
+    config: Record<string, Json>;
+    resources: PlanResource[];
+    outputs: Record<string, Json>;
+}
+
+export interface EvaluateOptions {
+    project: string;
+    stack: string;
+    /** Full config map, keys "namespace:key", values as the Pulumi CLI passes them (text). */
+    config: Record<string, string>;
+    /** Keys of `config` that hold secrets. */
+    secretKeys: string[];
+    /** The program's entry module. Defaults to the project's index.ts. */
+    program?: string;
+}
+
+export interface Evaluation {
+    document: PlanDocument;
+    records: RecordedResource[];
+}
+
+/** Evaluates the program and returns the plan. A program error (bad config) rejects. */
+export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
+    pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
+    const monitor = installRecordingMonitor(new PlanMocks(), opts.project, opts.stack);
+    const program = opts.program ?? path.resolve(__dirname, "..", "index");
+    // The language host runs a program the same way: its module exports become stack outputs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await runInPulumiStack(async () => require(program) as Record<string, unknown>);
+    await disconnect();
+    const secret = new Set(opts.secretKeys);
+    const config: Record<string, Json> = {};
+    for (const key of Object.keys(opts.config).sort()) {
+        if (!secret.has(key)) {
+            config[key] = opts.config[key];
+        }
+    }
+    const records = monitor.records;
+    return {
+        records,
+        document: {
+            project: opts.project,
+            stack: opts.stack,
+            config,
+            resources: records.map((r) => ({
+                urn: r.urn,
+                type: r.type,
+                name: r.name,
+                parent: r.parent,
+                dependsOn: r.dependsOn,
+                inputs: r.inputs,
+            })),
+            outputs: monitor.stackOutputs,
+        },
+    };
+}

@@ -1,0 +1,87 @@
+// Graph queries over a plan: transitive dependencies, levels, and how much of the graph can run
+// at once. Used by the plan's parallelism hint, the graph tests and the benchmark.
+import { PlanDocument, PlanResource } from "./evaluate";
+
+export class PlanGraph {
+    readonly byUrn: Map<string, PlanResource>;
+    private readonly closure = new Map<string, Set<string>>();
+
+    constructor(readonly doc: PlanDocument) {
+        this.byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
+    }
+
+    /** Resources whose name matches. */
+    find(pattern: RegExp, type?: string): PlanResource[] {
+        return this.doc.resources.filter((r) => pattern.test(r.name) && (type === undefined || r.type === type));
+    }
+
+    one(name: string): PlanResource {
+        const r = this.doc.resources.find((x) => x.name === name);
+        if (!r) {
+            throw new Error(`no resource named ${name} in the plan`);
+        }
+        return r;
+    }
+
+    /** Everything `urn` waits on, directly or through other resources. */
+    ancestors(urn: string): Set<string> {
+        const cached = this.closure.get(urn);
+        if (cached) {
+            return cached;
+        }
+        const out = new Set<string>();
+        const stack = [...(this.byUrn.get(urn)?.dependsOn ?? [])];
+        while (stack.length) {
+            const u = stack.pop() as string;
+            if (out.has(u)) {
+                continue;
+            }
+            out.add(u);
+            stack.push(...(this.byUrn.get(u)?.dependsOn ?? []));
+        }
+        this.closure.set(urn, out);
+        return out;
+    }
+
+    waitsOn(a: PlanResource, b: PlanResource): boolean {
+        return this.ancestors(a.urn).has(b.urn);
+    }
+
+    /** Custom resources only (components do no work of their own). */
+    steps(): PlanResource[] {
+        return this.doc.resources.filter((r) => !r.type.startsWith("hybrid-k8s:index:"));
+    }
+
+    /** Longest-path level of every step: a step runs after all steps of lower levels it waits on. */
+    levels(): Map<string, number> {
+        const level = new Map<string, number>();
+        const visit = (urn: string): number => {
+            const known = level.get(urn);
+            if (known !== undefined) {
+                return known;
+            }
+            const deps = (this.byUrn.get(urn)?.dependsOn ?? []).filter((d) => this.byUrn.has(d));
+            const l = deps.length ? Math.max(...deps.map(visit)) + 1 : 0;
+            level.set(urn, l);
+            return l;
+        };
+        for (const r of this.steps()) {
+            visit(r.urn);
+        }
+        return level;
+    }
+}
+
+/**
+ * The most steps that can be in flight at once (the widest level of the graph), and the
+ * `--parallel` value that lets all of them run: Pulumi's default cap is 4 x CPUs, and a remote
+ * step holds its slot for minutes.
+ */
+export function recommendedParallelism(doc: PlanDocument): { width: number; recommended: number } {
+    const counts = new Map<number, number>();
+    for (const l of new PlanGraph(doc).levels().values()) {
+        counts.set(l, (counts.get(l) ?? 0) + 1);
+    }
+    const width = Math.max(1, ...counts.values());
+    return { width, recommended: Math.max(16, width) };
+}

@@ -1,0 +1,69 @@
+// Mocks that answer like the real providers would: ARM ids, names, the location, and for values
+// that only exist after a real deployment (public IPs, command output) marked placeholders.
+import { MockCallArgs, MockCallResult, MockResourceArgs, MockResourceResult, Mocks } from "@pulumi/pulumi/runtime/mocks";
+
+/** Marks a value that a real `pulumi up` computes; the plan shows it as-is. */
+export function afterApply(what: string): string {
+    return `<after-apply:${what}>`;
+}
+
+export const MOCK_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
+export const MOCK_LOCATION = "westeurope";
+
+/** `azure-native:network:VirtualNetwork` → provider namespace and ARM type for the id. */
+const ARM_TYPES: Record<string, string> = {
+    "azure-native:resources:ResourceGroup": "",
+    "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+    "azure-native:network:Subnet": "Microsoft.Network/virtualNetworks/vnet/subnets",
+    "azure-native:network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+    "azure-native:network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
+    "azure-native:network:NatGateway": "Microsoft.Network/natGateways",
+    "azure-native:network:RouteTable": "Microsoft.Network/routeTables",
+    "azure-native:network:NetworkInterface": "Microsoft.Network/networkInterfaces",
+    "azure-native:compute:VirtualMachine": "Microsoft.Compute/virtualMachines",
+    "azure-native:compute:VirtualMachineExtension": "Microsoft.Compute/virtualMachines/vm/extensions",
+};
+
+/**
+ * Command output by step, keyed by the command name's suffix. Only steps whose stdout feeds
+ * other resources need one; everything else prints nothing.
+ */
+export type StdoutMock = (name: string, inputs: Record<string, unknown>) => string;
+const STDOUT: Array<[RegExp, StdoutMock]> = [];
+
+function armId(type: string, name: string, inputs: Record<string, unknown>): string {
+    const rg = typeof inputs.resourceGroupName === "string" ? inputs.resourceGroupName : "rg";
+    const base = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${type.endsWith("ResourceGroup") ? name : rg}`;
+    const arm = ARM_TYPES[type];
+    if (arm === undefined) {
+        return `${base}/providers/${type}/${name}`;
+    }
+    return arm === "" ? base : `${base}/providers/${arm}/${name}`;
+}
+
+export class PlanMocks implements Mocks {
+    newResource(args: MockResourceArgs): MockResourceResult {
+        const inputs = args.inputs as Record<string, unknown>;
+        if (args.type.startsWith("azure-native:")) {
+            const state: Record<string, unknown> = { ...inputs, name: args.name, location: inputs.location ?? MOCK_LOCATION };
+            if (args.type === "azure-native:network:PublicIPAddress") {
+                state.ipAddress = afterApply(`public IP of ${args.name}`);
+            }
+            return { id: armId(args.type, args.name, inputs), state };
+        }
+        if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
+            const match = STDOUT.find(([re]) => re.test(args.name));
+            const stdout = match ? match[1](args.name, inputs) : "";
+            return { id: `${args.name}-id`, state: { ...inputs, stdout, stderr: "" } };
+        }
+        if (args.type.startsWith("kubernetes:")) {
+            return { id: `${args.name}-id`, state: { ...inputs } };
+        }
+        return { id: `${args.name}-id`, state: { ...inputs } };
+    }
+
+    call(args: MockCallArgs): MockCallResult {
+        // The program makes no provider function calls; one that appears must get a mock here.
+        throw new Error(`no mock for provider function ${args.token}`);
+    }
+}

@@ -1,0 +1,177 @@
+// A mock resource monitor that records every registration the program makes: its parent, the
+// resources it waits on (explicit dependsOn and the resources behind its input Outputs, as the
+// SDK computed them), its provider, and its inputs with secrets masked.
+import { MockMonitor, Mocks } from "@pulumi/pulumi/runtime/mocks";
+import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
+
+/** Written in place of every secret value. */
+export const SECRET = "[secret]";
+/** Written in place of a value that is unknown until a real deployment computes it. */
+export const UNKNOWN = "[unknown]";
+
+// Wire-format markers of the Pulumi RPC protocol (sdk/nodejs/runtime/rpc.ts).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    parent?: string;
+    /** URNs this resource waits on: dependencies reported by the SDK plus its provider. */
+    dependsOn: string[];
+    /** Per input property, the URNs its value came from. */
+    propertyDependencies: Record<string, string[]>;
+    provider?: string;
+    deleteBeforeReplace: boolean;
+    deletedWith?: string;
+    inputs: Record<string, Json>;
+}
+
+/** Minimal shapes of the protobuf request objects the monitor receives. */
+interface Struct {
+    toJavaScript(): Record<string, unknown>;
+}
+interface PropertyDependencies {
+    getUrnsList(): string[];
+}
+interface RegisterResourceRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getObject(): Struct | undefined;
+    getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(cb: (value: PropertyDependencies, key: string) => void): void };
+    getProvider(): string;
+    getDeletebeforereplace(): boolean;
+    getDeletedwith(): string;
+}
+interface RegisterResourceOutputsRequest {
+    getUrn(): string;
+    getOutputs(): Struct | undefined;
+}
+type Callback = (err: unknown, response: unknown) => void;
+
+/** Replaces secrets with "[secret]", unknowns with "[unknown]" and resource references with their URN. */
+export function unwire(value: unknown): Json {
+    if (value === UNKNOWN_VALUE) {
+        return UNKNOWN;
+    }
+    if (Array.isArray(value)) {
+        return value.map(unwire);
+    }
+    if (value !== null && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[SIG_KEY] === SECRET_SIG) {
+            return SECRET;
+        }
+        if (obj[SIG_KEY] === RESOURCE_SIG) {
+            return String(obj.urn);
+        }
+        const out: { [key: string]: Json } = {};
+        for (const key of Object.keys(obj).sort()) {
+            out[key] = unwire(obj[key]);
+        }
+        return out;
+    }
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null) {
+        return value;
+    }
+    return null;
+}
+
+/** A provider reference on the wire is "<urn>::<id>". */
+function providerUrn(ref: string): string | undefined {
+    if (!ref) {
+        return undefined;
+    }
+    const i = ref.lastIndexOf("::");
+    return i > 0 ? ref.slice(0, i) : ref;
+}
+
+export class RecordingMonitor extends MockMonitor {
+    readonly records: RecordedResource[] = [];
+    stackOutputs: Record<string, Json> = {};
+    private stackUrn?: string;
+
+    constructor(mocks: Mocks) {
+        super(mocks);
+    }
+
+    async registerResource(req: RegisterResourceRequest, callback: Callback): Promise<void> {
+        await super.registerResource(req, (err: unknown, response: unknown) => {
+            if (!err && response) {
+                this.record(req, (response as { getUrn(): string }).getUrn());
+            }
+            callback(err, response);
+        });
+    }
+
+    registerResourceOutputs(req: RegisterResourceOutputsRequest, callback: Callback): void {
+        if (req.getUrn() === this.stackUrn) {
+            const outputs = unwire(req.getOutputs()?.toJavaScript() ?? {});
+            this.stackOutputs = outputs !== null && typeof outputs === "object" && !Array.isArray(outputs) ? outputs : {};
+        }
+        super.registerResourceOutputs(req, callback);
+    }
+
+    private record(req: RegisterResourceRequest, urn: string): void {
+        if (req.getType() === "pulumi:pulumi:Stack") {
+            this.stackUrn = urn;
+            return;
+        }
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+            propertyDependencies[key] = [...new Set(deps.getUrnsList())].sort();
+        });
+        const provider = providerUrn(req.getProvider());
+        const dependsOn = new Set(req.getDependenciesList());
+        if (provider) {
+            dependsOn.add(provider); // a resource waits on its provider; the SDK does not list it
+        }
+        const inputs = unwire(req.getObject()?.toJavaScript() ?? {});
+        const parent = req.getParent();
+        this.records.push({
+            urn,
+            type: req.getType(),
+            name: req.getName(),
+            custom: req.getCustom(),
+            parent: parent && parent !== this.stackUrn ? parent : undefined,
+            dependsOn: [...dependsOn].sort(),
+            propertyDependencies,
+            provider,
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            deletedWith: req.getDeletedwith() || undefined,
+            inputs: inputs !== null && typeof inputs === "object" && !Array.isArray(inputs) ? inputs : {},
+        });
+    }
+}
+
+/**
+ * Installs the recording monitor, with the same feature flags `pulumi.runtime.setMocks` sets
+ * (@pulumi/pulumi 3.248, runtime/mocks.js). setMockOptions resets them, so set them after it.
+ */
+export function installRecordingMonitor(mocks: Mocks, project: string, stack: string): RecordingMonitor {
+    const monitor = new RecordingMonitor(mocks);
+    setMockOptions(monitor, project, stack, false);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const state = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
+    const store = state.getStore();
+    store.supportsSecrets = true;
+    store.supportsResourceReferences = true;
+    store.supportsOutputValues = false;
+    store.supportsDeletedWith = true;
+    store.supportsReplaceWith = true;
+    store.supportsAliasSpecs = true;
+    store.supportsTransforms = false;
+    store.supportsParameterization = true;
+    store.supportsResourceHooks = true;
+    store.supportsErrorHooks = true;
+    return monitor;
+}

@@ -1,0 +1,165 @@
+// Renders an evaluated plan: the printed tree, Mermaid and Graphviz graphs, and the scripts and
+// manifests the resources would run or apply, exactly as their inputs carry them.
+import * as yaml from "js-yaml";
+import { Json } from "./monitor";
+import { PlanDocument, PlanResource } from "./evaluate";
+import { decodePowerShell } from "../components/scripts/shell";
+
+function shortType(type: string): string {
+    return type.split(":").slice(-1)[0];
+}
+
+/** name of a URN (its last segment). */
+export function urnName(urn: string): string {
+    return urn.split("::").slice(-1)[0];
+}
+
+function childrenOf(doc: PlanDocument): Map<string | undefined, PlanResource[]> {
+    const children = new Map<string | undefined, PlanResource[]>();
+    for (const r of doc.resources) {
+        const list = children.get(r.parent) ?? [];
+        list.push(r);
+        children.set(r.parent, list);
+    }
+    return children;
+}
+
+/** The readable tree: type, name, and what each resource waits on (outside its own parent chain). */
+export function renderTree(doc: PlanDocument): string {
+    const children = childrenOf(doc);
+    const lines = [`${doc.project} / ${doc.stack}: ${doc.resources.length} resources`];
+    const walk = (parent: string | undefined, prefix: string) => {
+        const list = children.get(parent) ?? [];
+        list.forEach((r, i) => {
+            const last = i === list.length - 1;
+            const waits = r.dependsOn.map(urnName);
+            const wait = waits.length ? `  ← ${waits.join(", ")}` : "";
+            lines.push(`${prefix}${last ? "└─ " : "├─ "}${r.type} ${r.name}${wait}`);
+            walk(r.urn, prefix + (last ? "   " : "│  "));
+        });
+    };
+    walk(undefined, "");
+    return lines.join("\n") + "\n";
+}
+
+function ids(doc: PlanDocument): Map<string, string> {
+    return new Map(doc.resources.map((r, i) => [r.urn, `n${i}`]));
+}
+
+/** Mermaid flowchart: components are subgraphs; an edge A --> B means B waits on A. */
+export function renderMermaid(doc: PlanDocument): string {
+    const id = ids(doc);
+    const children = childrenOf(doc);
+    const isParent = new Set(doc.resources.filter((r) => children.has(r.urn)).map((r) => r.urn));
+    const lines = ["flowchart LR"];
+    const walk = (parent: string | undefined, indent: string) => {
+        for (const r of children.get(parent) ?? []) {
+            const label = `${r.name}<br/><small>${shortType(r.type)}</small>`.replace(/"/g, "'");
+            if (isParent.has(r.urn)) {
+                lines.push(`${indent}subgraph ${id.get(r.urn)}["${label}"]`);
+                walk(r.urn, indent + "  ");
+                lines.push(`${indent}end`);
+            } else {
+                lines.push(`${indent}${id.get(r.urn)}["${label}"]`);
+            }
+        }
+    };
+    walk(undefined, "  ");
+    for (const r of doc.resources) {
+        for (const d of r.dependsOn) {
+            if (id.has(d)) {
+                lines.push(`  ${id.get(d)} --> ${id.get(r.urn)}`);
+            }
+        }
+    }
+    return lines.join("\n") + "\n";
+}
+
+function dotQuote(s: string): string {
+    return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+/** Graphviz: components are clusters; an edge A -> B means B waits on A. */
+export function renderDot(doc: PlanDocument): string {
+    const id = ids(doc);
+    const children = childrenOf(doc);
+    const isParent = new Set(doc.resources.filter((r) => children.has(r.urn)).map((r) => r.urn));
+    const lines = [`digraph ${dotQuote(`${doc.project}-${doc.stack}`)} {`, "  rankdir=LR;", "  node [shape=box, fontsize=10];"];
+    const walk = (parent: string | undefined, indent: string) => {
+        for (const r of children.get(parent) ?? []) {
+            const label = `${r.name}\\n${shortType(r.type)}`;
+            if (isParent.has(r.urn)) {
+                lines.push(`${indent}subgraph cluster_${id.get(r.urn)} {`);
+                lines.push(`${indent}  label="${label}";`);
+                lines.push(`${indent}  ${id.get(r.urn)} [label="${label}", shape=folder];`);
+                walk(r.urn, indent + "  ");
+                lines.push(`${indent}}`);
+            } else {
+                lines.push(`${indent}${id.get(r.urn)} [label="${label}"];`);
+            }
+        }
+    };
+    walk(undefined, "  ");
+    for (const r of doc.resources) {
+        for (const d of r.dependsOn) {
+            if (id.has(d)) {
+                lines.push(`  ${id.get(d)} -> ${id.get(r.urn)};`);
+            }
+        }
+    }
+    lines.push("}");
+    return lines.join("\n") + "\n";
+}
+
+/** A file of the plan's scripts/ or manifests/ folder. */
+export interface Artifact {
+    path: string;
+    content: string;
+}
+
+const COMMAND_TYPES = new Set(["command:remote:Command", "command:local:Command"]);
+
+/** One script per command step (create, and delete where set), decoded to the text that runs. */
+export function scriptArtifacts(doc: PlanDocument): Artifact[] {
+    const out: Artifact[] = [];
+    for (const r of doc.resources.filter((x) => COMMAND_TYPES.has(x.type))) {
+        for (const step of ["create", "delete"] as const) {
+            const text = r.inputs[step];
+            if (typeof text !== "string" || text === "") {
+                continue;
+            }
+            const ps = decodePowerShell(text);
+            const suffix = step === "create" ? "" : ".delete";
+            out.push(ps !== undefined ? { path: `scripts/${r.name}${suffix}.ps1`, content: ps } : { path: `scripts/${r.name}${suffix}.sh`, content: text });
+        }
+    }
+    return out;
+}
+
+const MANIFEST_SKIP = new Set(["__defaults"]);
+
+function stripInternal(value: Json): Json {
+    if (Array.isArray(value)) {
+        return value.map(stripInternal);
+    }
+    if (value !== null && typeof value === "object") {
+        const out: { [k: string]: Json } = {};
+        for (const [k, v] of Object.entries(value)) {
+            if (!MANIFEST_SKIP.has(k)) {
+                out[k] = stripInternal(v);
+            }
+        }
+        return out;
+    }
+    return value;
+}
+
+/** Every Kubernetes object as the YAML the provider would apply. */
+export function manifestArtifacts(doc: PlanDocument): Artifact[] {
+    return doc.resources
+        .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"))
+        .map((r) => {
+            const { apiVersion, kind, ...rest } = stripInternal(r.inputs) as Record<string, Json>;
+            return { path: `manifests/${r.name}.yaml`, content: yaml.dump({ apiVersion, kind, ...rest }, { lineWidth: 120, noRefs: true, sortKeys: false }) };
+        });
+}

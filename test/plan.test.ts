@@ -1,0 +1,62 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { cachedPlan, runPlan } from "./planRun";
+
+describe("npm run plan (end to end)", () => {
+    it("plans the dev stack: tree on stdout, plan.json with the contract's shape, graphs", () => {
+        const run = cachedPlan([]);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.match(run.stdout, /hybrid-k8s \/ dev: \d+ resources/);
+        assert.match(run.stdout, /hybrid-k8s:index:Network cluster/);
+        const doc = run.doc!;
+        assert.strictEqual(doc.project, "hybrid-k8s");
+        assert.strictEqual(doc.stack, "dev");
+        assert.strictEqual(doc.config["hybrid-k8s:topology"], "vxlan");
+        for (const r of doc.resources) {
+            assert.deepStrictEqual(Object.keys(r).filter((k) => k !== "parent").sort(), ["dependsOn", "inputs", "name", "type", "urn"]);
+            assert.match(r.urn, /^urn:pulumi:dev::hybrid-k8s::/);
+            for (const d of r.dependsOn) {
+                assert.ok(run.graph!.byUrn.has(d), `${r.name} depends on unknown ${d}`);
+            }
+        }
+        assert.ok(doc.resources.some((r) => r.type === "hybrid-k8s:index:Network"));
+        for (const f of ["graph.mmd", "graph.dot"]) {
+            assert.ok(fs.statSync(path.join(run.out, f)).size > 100, f);
+        }
+        assert.match(fs.readFileSync(path.join(run.out, "graph.mmd"), "utf8"), /^flowchart LR/);
+        assert.match(fs.readFileSync(path.join(run.out, "graph.dot"), "utf8"), /^digraph/);
+    });
+
+    it("records implicit dependencies through Outputs, not only explicit dependsOn", () => {
+        const g = cachedPlan([]).graph!;
+        const subnet = g.one("cluster-nodes");
+        // The subnet takes the NSG's and NAT gateway's ids as inputs: no dependsOn option is set.
+        assert.ok(subnet.dependsOn.includes(g.one("cluster-nsg").urn));
+        assert.ok(subnet.dependsOn.includes(g.one("cluster-nat").urn));
+        assert.ok(g.one("cluster-nat").dependsOn.includes(g.one("cluster-nat-ip").urn));
+    });
+
+    it("host-gw shows the route table", () => {
+        const run = cachedPlan(["--config", "hybrid-k8s:topology=host-gw"]);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.match(run.stdout, /RouteTable cluster-routes/);
+        const routes = run.graph!.one("cluster-routes").inputs.routes as Array<Record<string, string>>;
+        assert.strictEqual(routes.length, 3);
+    });
+
+    it("invalid config fails with the key named and writes no plan", () => {
+        const run = runPlan(["--config", "hybrid-k8s:podCidr=10.240.0.0/16"]);
+        assert.strictEqual(run.code, 1);
+        assert.match(run.stderr, /hybrid-k8s:podCidr: "10\.240\.0\.0\/16" overlaps vnetCidr/);
+        assert.strictEqual(run.doc, undefined);
+        assert.deepStrictEqual(fs.readdirSync(run.out), []);
+    });
+
+    it("rejects a secret passed with --config, and unknown options", () => {
+        assert.strictEqual(runPlan(["--config", "adminPassword=Xyz-12345"]).code, 2);
+        const bad = runPlan(["--frobnicate"]);
+        assert.strictEqual(bad.code, 2);
+        assert.match(bad.stderr, /unknown option --frobnicate/);
+    });
+});
