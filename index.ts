@@ -1,11 +1,15 @@
 // The program `pulumi up` runs: read and validate config, lay out addresses, build the cluster,
 // export what a user needs. `npm run plan` evaluates this same file offline.
 import * as pulumi from "@pulumi/pulumi";
-import { addressInput, ConfigError, parseConfig } from "./components/config";
-import { planAddresses } from "./components/addressing";
+import { allNodes, planAddresses } from "./components/addressing";
+import { addressInput, ClusterConfig, ConfigError, parseConfig } from "./components/config";
+import { Flannel } from "./components/flannel";
+import { LinuxMaster } from "./components/linuxMaster";
+import { FLANNEL_NAMESPACE, FLANNEL_SERVICE_ACCOUNT, FLANNEL_TOKEN_SECRET } from "./components/manifests/flannel";
 import { Network } from "./components/network";
+import { topologySpec } from "./components/topology";
 
-function loadConfig() {
+function loadConfig(): ClusterConfig {
     try {
         return parseConfig(pulumi.runtime.allConfig(), { mode: "up" });
     } catch (e) {
@@ -19,7 +23,10 @@ function loadConfig() {
 
 const cfg = loadConfig();
 const addresses = planAddresses(addressInput(cfg));
+const spec = topologySpec(cfg.topology);
 const tags = { "hybrid-k8s/stack": pulumi.getStack() };
+// Validated in "up" mode: both are present.
+const sshPrivateKey = pulumi.secret(cfg.sshPrivateKey as string);
 
 const net = new Network("cluster", {
     topology: cfg.topology,
@@ -29,8 +36,51 @@ const net = new Network("cluster", {
     tags,
 });
 
+const master = new LinuxMaster("k8s-master", {
+    network: net,
+    addresses,
+    spec,
+    kubernetesVersion: cfg.kubernetesVersion,
+    containerdVersion: cfg.containerdVersion,
+    vmSize: cfg.linuxVmSize,
+    image: cfg.linuxImage,
+    adminUsername: cfg.adminUsername,
+    sshPublicKey: cfg.sshPublicKey as string,
+    sshPrivateKey,
+});
+
+const flannel = spec.flannelBackend
+    ? new Flannel("flannel", {
+          provider: master.provider,
+          spec: { ...spec, flannelBackend: spec.flannelBackend },
+          podCidr: addresses.podCidr,
+          flannelVersion: cfg.flannelVersion,
+          cniPluginVersion: cfg.flannelCniPluginVersion,
+          nodesReady: [master.podCidr],
+      })
+    : undefined;
+
+// Host agents on Windows (flanneld, kube-proxy) authenticate with their service accounts' tokens.
+const agentKubeconfigs =
+    cfg.windowsNodeCount > 0
+        ? master.agentKubeconfigs(
+              "cluster-agent-kubeconfigs",
+              [
+                  { key: "kubeProxy", namespace: "kube-system", serviceAccount: "kube-proxy", secret: "kube-proxy-windows-token" },
+                  ...(flannel ? [{ key: "flannel", namespace: FLANNEL_NAMESPACE, serviceAccount: FLANNEL_SERVICE_ACCOUNT, secret: FLANNEL_TOKEN_SECRET }] : []),
+              ],
+              { parent: master, dependsOn: flannel ? [flannel.serviceAccount] : [] },
+          )
+        : undefined;
+
 export const resourceGroupName = net.resourceGroupName;
 export const topology = cfg.topology;
 export const natPublicIp = net.natPublicIp;
+export const masterPublicIp = master.publicIp;
+export const kubeconfig = master.kubeconfig;
+export const flannelNetwork = spec.windowsNetworkName;
 /** Every node with its private IP and pod /24, known before anything runs. */
-export const nodes = [addresses.master, ...addresses.windows].map((n) => ({ name: n.name, role: n.role, privateIp: n.privateIp, podCidr: n.podCidr }));
+export const nodes = allNodes(addresses).map((n) => ({ name: n.name, role: n.role, privateIp: n.privateIp, podCidr: n.podCidr }));
+/** For `tor` with machines outside Azure: the routes to program on the top-of-rack switch. */
+export const torRoutes = cfg.topology === "tor" ? allNodes(addresses).map((n) => `${n.podCidr} via ${n.privateIp}`) : [];
+void agentKubeconfigs;

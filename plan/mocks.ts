@@ -29,7 +29,30 @@ const ARM_TYPES: Record<string, string> = {
  * other resources need one; everything else prints nothing.
  */
 export type StdoutMock = (name: string, inputs: Record<string, unknown>) => string;
-const STDOUT: Array<[RegExp, StdoutMock]> = [];
+const STDOUT: Array<[RegExp, StdoutMock]> = [
+    [
+        /-kubeconfig$/,
+        (name) => `apiVersion: v1
+kind: Config
+clusters:
+- name: kubernetes
+  cluster:
+    server: https://${afterApply("master public IP")}:6443
+    certificate-authority-data: ${afterApply("cluster CA")}
+users:
+- name: kubernetes-admin
+  user:
+    client-certificate-data: ${afterApply(`admin certificate (${name})`)}
+    client-key-data: ${afterApply("admin key")}
+contexts:
+- name: kubernetes-admin@kubernetes
+  context: {cluster: kubernetes, user: kubernetes-admin}
+current-context: kubernetes-admin@kubernetes
+`,
+    ],
+    [/-token$/, () => `kubeadm join 10.240.0.4:6443 --token ${afterApply("token")} --discovery-token-ca-cert-hash sha256:${afterApply("CA hash")}`],
+    [/-agent-kubeconfigs$/, () => JSON.stringify({ kubeProxy: afterApply("kube-proxy kubeconfig"), flannel: afterApply("flannel kubeconfig") })],
+];
 
 function armId(type: string, name: string, inputs: Record<string, unknown>): string {
     const rg = typeof inputs.resourceGroupName === "string" ? inputs.resourceGroupName : "rg";

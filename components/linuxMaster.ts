@@ -1,0 +1,229 @@
+// The Linux control plane: an Ubuntu VM (SSH keys only, static private IP, Standard public IP
+// reachable from adminCidr only), prepared and initialised by remote commands, and the means
+// every later step needs: the kubeconfig, a Kubernetes provider, per-node pod CIDR registration,
+// fresh join tokens, and host-agent kubeconfigs for Windows.
+import * as compute from "@pulumi/azure-native/compute";
+import * as network from "@pulumi/azure-native/network";
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AddressPlan, NodeAddress } from "./addressing";
+import { ImageRef } from "./config";
+import { torBridgeConf, torMasqueradeScript } from "./manifests/cni";
+import { nodeNic, NodeNetworking } from "./network";
+import * as linux from "./scripts/linux";
+import { TopologySpec } from "./topology";
+
+type Connection = command.types.input.remote.ConnectionArgs;
+type ProxyConnection = command.types.input.remote.ProxyConnectionArgs;
+
+export interface LinuxMasterArgs {
+    network: NodeNetworking;
+    addresses: AddressPlan;
+    spec: TopologySpec;
+    /** Kubernetes version, x.y.z. */
+    kubernetesVersion: string;
+    /** containerd version, x.y.z. */
+    containerdVersion: string;
+    /** VM size. */
+    vmSize: string;
+    image: ImageRef;
+    adminUsername: string;
+    /** OpenSSH public key; the only way in (password authentication is off). */
+    sshPublicKey: string;
+    /** The matching private key, used by every remote command (secret). */
+    sshPrivateKey: pulumi.Input<string>;
+    /** How long the first SSH poll may wait for the VM. Defaults to 20 minutes. */
+    readyTimeout?: string;
+}
+
+/** The secret-safe settings of a command that reads or writes secrets. */
+export const SECRET_COMMAND = {
+    logging: "none" as const,
+    addPreviousOutputInEnv: false,
+};
+
+export class LinuxMaster extends pulumi.ComponentResource {
+    readonly vm: compute.VirtualMachine;
+    readonly publicIp: pulumi.Output<string>;
+    readonly privateIp: string;
+    readonly address: NodeAddress;
+    /** SSH to the master, from where `pulumi up` runs. */
+    readonly connection: Connection;
+    /** The master as SSH proxy: how remote commands reach Windows nodes (no public IPs there). */
+    readonly proxy: ProxyConnection;
+    readonly ready: command.remote.Command;
+    readonly prepare: command.remote.Command;
+    readonly init: command.remote.Command;
+    readonly podCidr: command.remote.Command;
+    /** Admin kubeconfig pointing at the public address (secret). */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly provider: k8s.Provider;
+    /** The API server as nodes reach it. */
+    readonly apiServer: string;
+
+    constructor(name: string, args: LinuxMasterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("hybrid-k8s:index:LinuxMaster", name, {}, opts);
+        const parent = { parent: this };
+        const net = args.network;
+        const m = args.addresses.master;
+        this.address = m;
+        this.privateIp = m.privateIp;
+        this.apiServer = `https://${m.privateIp}:6443`;
+
+        const pip = new network.PublicIPAddress(
+            `${name}-ip`,
+            {
+                resourceGroupName: net.resourceGroupName,
+                location: net.location,
+                tags: net.tags,
+                sku: { name: "Standard" }, // Basic public IPs are retired
+                publicIPAllocationMethod: "Static",
+                publicIPAddressVersion: "IPv4",
+            },
+            parent,
+        );
+        this.publicIp = pip.ipAddress.apply((ip) => ip ?? "");
+        const nic = nodeNic(`${name}-nic`, net, m.privateIp, pip.id, parent);
+
+        this.vm = new compute.VirtualMachine(
+            `${name}-vm`,
+            {
+                resourceGroupName: net.resourceGroupName,
+                location: net.location,
+                tags: net.tags,
+                hardwareProfile: { vmSize: args.vmSize },
+                networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Delete" }] },
+                osProfile: {
+                    computerName: m.name,
+                    adminUsername: args.adminUsername,
+                    customData: Buffer.from(linux.masterCloudInit()).toString("base64"),
+                    linuxConfiguration: {
+                        disablePasswordAuthentication: true,
+                        provisionVMAgent: true,
+                        ssh: { publicKeys: [{ path: `/home/${args.adminUsername}/.ssh/authorized_keys`, keyData: args.sshPublicKey }] },
+                    },
+                },
+                storageProfile: {
+                    imageReference: { ...args.image },
+                    osDisk: { createOption: "FromImage", deleteOption: "Delete", diskSizeGB: 64, managedDisk: { storageAccountType: "Premium_LRS" } },
+                },
+            },
+            parent,
+        );
+
+        this.connection = { host: this.publicIp, user: args.adminUsername, privateKey: args.sshPrivateKey };
+        this.proxy = { host: this.publicIp, user: args.adminUsername, privateKey: args.sshPrivateKey };
+        const run = (step: string, create: pulumi.Input<string>, extra: Partial<command.remote.CommandArgs> = {}, copts: pulumi.CustomResourceOptions = {}) =>
+            new command.remote.Command(
+                `${name}-${step}`,
+                { connection: this.connection, create, addPreviousOutputInEnv: false, ...extra },
+                // Commands die with the VM: destroying it never runs deletes against a machine that is gone.
+                { parent: this, deletedWith: this.vm, ...copts },
+            );
+
+        // One readiness poll, with an unlimited dial budget: a new VM takes minutes to answer SSH.
+        this.ready = run(
+            "ready",
+            linux.renderReady(),
+            { connection: { ...this.connection, dialErrorLimit: -1, perDialTimeout: 30 } },
+            { dependsOn: [this.vm], customTimeouts: { create: args.readyTimeout ?? "20m" } },
+        );
+        this.prepare = run(
+            "prepare",
+            linux.renderMasterPrepare({ kubernetesVersion: args.kubernetesVersion, containerdVersion: args.containerdVersion }),
+            {},
+            { dependsOn: [this.ready], customTimeouts: { create: "30m", update: "30m" } },
+        );
+        const tor =
+            args.spec.topology === "tor"
+                ? { cniConfig: torBridgeConf(m, args.spec.linuxCniName), masqueradeScript: torMasqueradeScript(args.addresses.podCidr, args.addresses.vnetCidr) }
+                : undefined;
+        this.init = run(
+            "init",
+            this.publicIp.apply((publicIp) =>
+                linux.renderMasterInit({
+                    kubernetesVersion: args.kubernetesVersion,
+                    master: m,
+                    podCidr: args.addresses.podCidr,
+                    serviceCidr: args.addresses.serviceCidr,
+                    publicIp,
+                    tor,
+                }),
+            ),
+            {},
+            { dependsOn: [this.prepare], customTimeouts: { create: "20m", update: "20m" } },
+        );
+        // The admin kubeconfig is a secret from the moment it exists: no logs, secret stdout.
+        const read = run(
+            "kubeconfig",
+            this.publicIp.apply((ip) => linux.renderReadKubeconfig(ip)),
+            SECRET_COMMAND,
+            { dependsOn: [this.init], additionalSecretOutputs: ["stdout", "stderr"] },
+        );
+        this.kubeconfig = pulumi.secret(read.stdout);
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            {
+                kubeconfig: this.kubeconfig,
+                // A changed kubeconfig (e.g. a new public IP) updates the provider instead of
+                // replacing it and with it every Kubernetes object.
+                clusterIdentifier: `${pulumi.getProject()}-${pulumi.getStack()}`,
+            },
+            parent,
+        );
+        this.podCidr = this.registerNode(m, "linux", { parent: this });
+
+        this.registerOutputs({ publicIp: this.publicIp, kubeconfig: this.kubeconfig });
+    }
+
+    /** A command that runs on the master once the control plane is up. */
+    private onMaster(name: string, args: Partial<command.remote.CommandArgs> & { create: pulumi.Input<string> }, opts: pulumi.CustomResourceOptions): command.remote.Command {
+        const dependsOn = opts.dependsOn ? ([] as pulumi.Input<pulumi.Resource>[]).concat(opts.dependsOn as pulumi.Input<pulumi.Resource>[]) : [];
+        return new command.remote.Command(
+            name,
+            { connection: this.connection, addPreviousOutputInEnv: false, ...args },
+            { ...opts, deletedWith: this.vm, dependsOn: [this.init, ...dependsOn] },
+        );
+    }
+
+    /**
+     * `<node>-podcidr`: sets the node's spec.podCIDR once from the stack's allocation (creating
+     * the Node object if the kubelet has not registered yet). Its delete drains the node and
+     * deletes the Node object, so removing a Windows node leaves the cluster clean.
+     */
+    registerNode(node: NodeAddress, os: "linux" | "windows", opts: pulumi.CustomResourceOptions): command.remote.Command {
+        return this.onMaster(
+            `${node.name}-podcidr`,
+            { create: linux.renderPodCidr(node, os), delete: linux.renderRemoveNode(node.name) },
+            // delete (drain) before a replacement is created, so a replaced step never removes the live node after
+            { ...opts, deleteBeforeReplace: true },
+        );
+    }
+
+    /**
+     * `<node>-token`: a fresh bootstrap token and join command for one join. `trigger` (the
+     * join script's hash) mints a new token whenever the join has to run again. stdout is secret.
+     */
+    joinToken(nodeName: string, trigger: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+        const cmd = this.onMaster(
+            `${nodeName}-token`,
+            { create: linux.renderJoinToken(nodeName), triggers: [trigger], ...SECRET_COMMAND },
+            { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
+        );
+        return pulumi.secret(cmd.stdout.apply((s) => s.trim()));
+    }
+
+    /**
+     * `<name>`: kubeconfigs for host agents (flanneld, kube-proxy on Windows), from service
+     * account token Secrets, pointing at the master's private address. Secret.
+     */
+    agentKubeconfigs(name: string, accounts: linux.AgentKubeconfigInput["accounts"], opts: pulumi.CustomResourceOptions): pulumi.Output<Record<string, string>> {
+        const cmd = this.onMaster(
+            name,
+            { create: linux.renderAgentKubeconfigs({ server: this.apiServer, accounts }), ...SECRET_COMMAND },
+            { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
+        );
+        return pulumi.secret(cmd.stdout.apply((s) => JSON.parse(s) as Record<string, string>));
+    }
+}
