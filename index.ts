@@ -8,6 +8,8 @@ import { LinuxMaster } from "./components/linuxMaster";
 import { FLANNEL_NAMESPACE, FLANNEL_SERVICE_ACCOUNT, FLANNEL_TOKEN_SECRET } from "./components/manifests/flannel";
 import { Network } from "./components/network";
 import { topologySpec } from "./components/topology";
+import { WindowsNode } from "./components/windowsNode";
+import { SAMPLE_IMAGE } from "./components/manifests/sample";
 
 function loadConfig(): ClusterConfig {
     try {
@@ -73,6 +75,36 @@ const agentKubeconfigs =
           )
         : undefined;
 
+// Windows workers: all in parallel, none waits on another. Node i keeps its index and addresses
+// when windowsNodeCount changes, so growing the count touches no existing node.
+const workers = addresses.windows.map(
+    (node) =>
+        new WindowsNode(node.name, {
+            network: net,
+            master,
+            node,
+            addresses,
+            spec,
+            versions: {
+                kubernetesVersion: cfg.kubernetesVersion,
+                containerdVersion: cfg.windowsContainerdVersion,
+                flannelVersion: cfg.flannelVersion,
+                flannelCniPluginVersion: cfg.flannelCniPluginVersion,
+                cniPluginsVersion: cfg.cniPluginsVersion,
+                sdnPluginsVersion: cfg.sdnPluginsVersion,
+            },
+            vmSize: cfg.windowsVmSize,
+            image: cfg.windowsImage,
+            adminUsername: cfg.adminUsername,
+            adminPassword: pulumi.secret(cfg.adminPassword as string),
+            sshPublicKey: cfg.sshPublicKey as string,
+            sshPrivateKey,
+            agentKubeconfigs: agentKubeconfigs as pulumi.Output<Record<string, string>>,
+            clusterReady: flannel?.ready,
+            prePull: cfg.sampleService ? [SAMPLE_IMAGE] : [],
+        }),
+);
+
 export const resourceGroupName = net.resourceGroupName;
 export const topology = cfg.topology;
 export const natPublicIp = net.natPublicIp;
@@ -83,4 +115,5 @@ export const flannelNetwork = spec.windowsNetworkName;
 export const nodes = allNodes(addresses).map((n) => ({ name: n.name, role: n.role, privateIp: n.privateIp, podCidr: n.podCidr }));
 /** For `tor` with machines outside Azure: the routes to program on the top-of-rack switch. */
 export const torRoutes = cfg.topology === "tor" ? allNodes(addresses).map((n) => `${n.podCidr} via ${n.privateIp}`) : [];
-void agentKubeconfigs;
+/** Each Windows worker: name, private IP and pod /24. */
+export const windowsNodes = workers.map((n) => ({ name: n.name, privateIp: n.privateIp, podCidr: n.podSubnet }));

@@ -122,6 +122,15 @@ const COMMAND_TYPES = new Set(["command:remote:Command", "command:local:Command"
 /** One script per command step (create, and delete where set), decoded to the text that runs. */
 export function scriptArtifacts(doc: PlanDocument): Artifact[] {
     const out: Artifact[] = [];
+    // A VM extension's command is a script too (the Windows OpenSSH setup).
+    for (const r of doc.resources.filter((x) => x.type === "azure-native:compute:VirtualMachineExtension")) {
+        const settings = r.inputs.settings as Record<string, Json> | undefined;
+        const text = settings?.commandToExecute;
+        const decoded = typeof text === "string" ? decodePowerShell(text) : undefined;
+        if (decoded !== undefined) {
+            out.push({ path: `scripts/${r.name}.ps1`, content: decoded });
+        }
+    }
     for (const r of doc.resources.filter((x) => COMMAND_TYPES.has(x.type))) {
         for (const step of ["create", "delete"] as const) {
             const text = r.inputs[step];

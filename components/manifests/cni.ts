@@ -1,6 +1,6 @@
 // CNI and flannel network configs (pure). The seed's values are kept exactly; everything else is
 // derived from the topology spec and the address plan so that Linux and Windows agree.
-import { NodeAddress } from "../addressing";
+import { Cidr, hostAt, NodeAddress, parseCidr } from "../addressing";
 import { FlannelBackend, TopologySpec } from "../topology";
 
 /** flannel's net-conf.json: the pod CIDR kubeadm uses, and the topology's backend. */
@@ -69,4 +69,70 @@ iptables -t nat -C HYBRID-K8S-MASQ -d ${vnetCidr} -j RETURN 2>/dev/null || iptab
 iptables -t nat -C HYBRID-K8S-MASQ -j MASQUERADE 2>/dev/null || iptables -t nat -A HYBRID-K8S-MASQ -j MASQUERADE
 iptables -t nat -C POSTROUTING -s ${podCidr} -j HYBRID-K8S-MASQ 2>/dev/null || iptables -t nat -A POSTROUTING -s ${podCidr} -j HYBRID-K8S-MASQ
 `;
+}
+
+/** The HNS endpoint policies every Windows pod gets (the V2 "AdditionalArgs" format of sdnoverlay/sdnbridge). */
+function windowsPolicies(natExceptions: string[], encapRoutes: string[], providerAddress?: string): unknown[] {
+    return [
+        { Name: "EndpointPolicy", Value: { Type: "OutBoundNAT", Settings: { Exceptions: natExceptions } } },
+        ...encapRoutes.map((prefix) => ({ Name: "EndpointPolicy", Value: { Type: "SDNRoute", Settings: { DestinationPrefix: prefix, NeedEncap: true } } })),
+        ...(providerAddress ? [{ Name: "EndpointPolicy", Value: { Type: "ProviderAddress", Settings: { ProviderAddress: providerAddress } } }] : []),
+    ];
+}
+
+export interface WindowsCniInput {
+    spec: TopologySpec;
+    node: NodeAddress;
+    podCidr: string;
+    serviceCidr: string;
+    vnetCidr: string;
+}
+
+/**
+ * The Windows CNI config (C:\etc\cni\net.d). Its `name` is the HNS network name that kube-proxy
+ * also uses. It declares the `portMappings` and `dns` capabilities (hostPort and cluster DNS).
+ * - vxlan: flannel delegating to sdnoverlay; no NAT towards pod and service CIDRs, the service
+ *   CIDR routed with encapsulation, the node IP as provider address (sig-windows-tools'
+ *   flannel-overlay cni-conf-containerd.json).
+ * - host-gw: flannel delegating to sdnbridge; no NAT inside the cluster's ranges, the service
+ *   CIDR and the node's own IP routed through the host (microsoft/SDN l2bridge.conf).
+ * - tor: sdnbridge directly, host-local IPAM from the node's pod /24 (.1 gateway, .2 host
+ *   endpoint, pods from .3).
+ */
+export function windowsCniConf(input: WindowsCniInput): string {
+    const { spec, node } = input;
+    const capabilities = { portMappings: true, dns: true };
+    const bridgePolicies = windowsPolicies([input.podCidr, input.serviceCidr, input.vnetCidr], [input.serviceCidr, `${node.privateIp}/32`]);
+    let conf: Record<string, unknown>;
+    switch (spec.topology) {
+        case "vxlan":
+            conf = {
+                name: spec.windowsNetworkName,
+                cniVersion: "0.3.0",
+                type: "flannel",
+                capabilities,
+                delegate: { type: "sdnoverlay", AdditionalArgs: windowsPolicies([input.podCidr, input.serviceCidr], [input.serviceCidr], node.privateIp) },
+            };
+            break;
+        case "host-gw":
+            conf = { name: spec.windowsNetworkName, cniVersion: "0.3.0", type: "flannel", capabilities, delegate: { type: "sdnbridge", AdditionalArgs: bridgePolicies } };
+            break;
+        case "tor": {
+            const firstPod = hostAt(parseCidr(node.podCidr) as Cidr, 3);
+            conf = {
+                name: spec.windowsNetworkName,
+                cniVersion: "0.3.0",
+                type: "sdnbridge",
+                capabilities,
+                ipam: {
+                    type: "host-local",
+                    ranges: [[{ subnet: node.podCidr, rangeStart: firstPod, gateway: node.podGateway }]],
+                    routes: [{ dst: "0.0.0.0/0" }],
+                },
+                AdditionalArgs: bridgePolicies,
+            };
+            break;
+        }
+    }
+    return JSON.stringify(conf, null, 2);
 }

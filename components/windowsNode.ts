@@ -1,0 +1,162 @@
+// One Windows Server 2022 worker: a VM with a static private IP and no public IP, an extension
+// that installs the OpenSSH server, then remote steps through the master as SSH proxy:
+// ready → prepare-features → (reboot) features-ready → prepare-runtime → join, with the
+// master-side podcidr and token steps. N nodes are N independent copies: none waits on another.
+import * as compute from "@pulumi/azure-native/compute";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { AddressPlan, NodeAddress } from "./addressing";
+import { ImageRef } from "./config";
+import { LinuxMaster, SECRET_COMMAND } from "./linuxMaster";
+import { flannelNetConf, windowsCniConf } from "./manifests/cni";
+import { nodeNic, NodeNetworking } from "./network";
+import { digest, powershellCommand } from "./scripts/shell";
+import * as win from "./scripts/windows";
+import { TopologySpec } from "./topology";
+
+export interface WindowsNodeArgs {
+    network: NodeNetworking;
+    master: LinuxMaster;
+    /** This node's addresses (name, private IP, pod /24). */
+    node: NodeAddress;
+    addresses: AddressPlan;
+    spec: TopologySpec;
+    versions: win.WindowsVersions;
+    /** VM size; needs nested virtualization (Dv5/Dsv5 and newer). */
+    vmSize: string;
+    image: ImageRef;
+    adminUsername: string;
+    /** Windows admin password (secret). */
+    adminPassword: pulumi.Input<string>;
+    sshPublicKey: string;
+    sshPrivateKey: pulumi.Input<string>;
+    /** Kubeconfigs for flanneld and kube-proxy (secret), keys "flannel" and "kubeProxy". */
+    agentKubeconfigs: pulumi.Input<Record<string, string>>;
+    /** What the join waits for on the cluster side (flannel's objects). Defaults to none. */
+    clusterReady?: pulumi.Input<pulumi.Resource>[];
+    /** Images pulled during prepare (the sample's image). Defaults to none. */
+    prePull?: string[];
+}
+
+export class WindowsNode extends pulumi.ComponentResource {
+    readonly vm: compute.VirtualMachine;
+    readonly ready: command.remote.Command;
+    readonly prepareFeatures: command.remote.Command;
+    readonly featuresReady: command.remote.Command;
+    readonly prepareRuntime: command.remote.Command;
+    readonly podCidr: command.remote.Command;
+    readonly join: command.remote.Command;
+    readonly name: string;
+    readonly privateIp: string;
+    readonly podSubnet: string;
+
+    constructor(name: string, args: WindowsNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("hybrid-k8s:index:WindowsNode", name, {}, opts);
+        const parent = { parent: this };
+        const { node, network: net, spec } = args;
+        if (node.name.length > 15) {
+            throw new pulumi.InputPropertyError({ propertyPath: "node.name", reason: `Windows computer names are at most 15 characters: ${node.name}` });
+        }
+        this.name = node.name;
+        this.privateIp = node.privateIp;
+        this.podSubnet = node.podCidr;
+
+        const nic = nodeNic(`${name}-nic`, net, node.privateIp, undefined, parent);
+        this.vm = new compute.VirtualMachine(
+            `${name}-vm`,
+            {
+                resourceGroupName: net.resourceGroupName,
+                location: net.location,
+                tags: net.tags,
+                hardwareProfile: { vmSize: args.vmSize },
+                networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Delete" }] },
+                osProfile: {
+                    computerName: node.name,
+                    adminUsername: args.adminUsername,
+                    adminPassword: args.adminPassword,
+                    windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false },
+                },
+                storageProfile: {
+                    imageReference: { ...args.image },
+                    osDisk: { createOption: "FromImage", deleteOption: "Delete", diskSizeGB: 128, managedDisk: { storageAccountType: "Premium_LRS" } },
+                },
+            },
+            parent,
+        );
+        // Windows ships without sshd and never runs custom data: the extension installs it.
+        const ssh = new compute.VirtualMachineExtension(
+            `${name}-openssh`,
+            {
+                resourceGroupName: net.resourceGroupName,
+                location: net.location,
+                vmName: this.vm.name,
+                publisher: "Microsoft.Compute",
+                type: "CustomScriptExtension",
+                typeHandlerVersion: "1.10",
+                autoUpgradeMinorVersion: true,
+                settings: { commandToExecute: powershellCommand(win.renderOpenSshSetup(args.sshPublicKey)) },
+            },
+            parent,
+        );
+
+        const connection: command.types.input.remote.ConnectionArgs = {
+            host: node.privateIp,
+            user: args.adminUsername,
+            privateKey: args.sshPrivateKey,
+            proxy: args.master.proxy,
+        };
+        const polling = { ...connection, dialErrorLimit: -1, perDialTimeout: 30 };
+        const run = (step: string, script: string, extra: Partial<command.remote.CommandArgs>, copts: pulumi.CustomResourceOptions) =>
+            new command.remote.Command(
+                `${name}-${step}`,
+                { connection, create: powershellCommand(script), addPreviousOutputInEnv: false, ...extra },
+                // Commands die with the VM: destroying it never runs deletes against a machine that is gone.
+                { parent: this, deletedWith: this.vm, ...copts },
+            );
+
+        // Reachable through the master as SSH proxy: waits for the master VM, never its bootstrap.
+        this.ready = run("ready", win.renderWindowsReady(false), { connection: polling }, { dependsOn: [ssh, args.master.vm], customTimeouts: { create: "30m" } });
+        this.prepareFeatures = run("prepare-features", win.renderPrepareFeatures({ spec }), {}, { dependsOn: [this.ready], customTimeouts: { create: "20m", update: "20m" } });
+        // The features step reboots the node: poll again until it is back.
+        this.featuresReady = run("features-ready", win.renderWindowsReady(true), { connection: polling, triggers: [this.prepareFeatures.id] }, { dependsOn: [this.prepareFeatures], customTimeouts: { create: "20m", update: "20m" } });
+        const cniConfig = windowsCniConf({ spec, node, podCidr: args.addresses.podCidr, serviceCidr: args.addresses.serviceCidr, vnetCidr: args.addresses.vnetCidr });
+        this.prepareRuntime = run(
+            "prepare-runtime",
+            win.renderPrepareRuntime({ spec, node, versions: args.versions, cniConfig, prePull: args.prePull ?? [] }),
+            {},
+            { dependsOn: [this.featuresReady], customTimeouts: { create: "60m", update: "60m" } },
+        );
+
+        // On the master, after init: this node's pod /24 (and, on delete, drain + remove the node).
+        this.podCidr = args.master.registerNode(node, "windows", parent);
+
+        const joinScript = win.renderJoin({
+            spec,
+            node,
+            kubernetesVersion: args.versions.kubernetesVersion,
+            podCidr: args.addresses.podCidr,
+            serviceCidr: args.addresses.serviceCidr,
+            dnsServiceIp: args.addresses.dnsServiceIp,
+            flannelNetConf: spec.flannelBackend ? flannelNetConf(args.addresses.podCidr, spec.flannelBackend) : undefined,
+            l2bridgeScript: spec.topology === "tor" ? win.renderL2BridgeService(node, spec.windowsNetworkName) : undefined,
+        });
+        // A fresh token per join; a changed join script mints a new one (init's token expires after 24 h).
+        const token = args.master.joinToken(node.name, digest(joinScript), parent);
+        const stdin = pulumi.secret(
+            pulumi.all([token, args.agentKubeconfigs]).apply(([joinCommand, kc]) => JSON.stringify({ joinCommand, kubeProxy: kc.kubeProxy, flannel: kc.flannel })),
+        );
+        this.join = run(
+            "join",
+            joinScript,
+            { stdin, ...SECRET_COMMAND },
+            {
+                // the join needs the runtime here, the node's pod CIDR and flannel there
+                dependsOn: [this.prepareRuntime, this.podCidr, ...(args.clusterReady ?? [])],
+                additionalSecretOutputs: ["stdout", "stderr"],
+                customTimeouts: { create: "30m", update: "30m" },
+            },
+        );
+
+        this.registerOutputs({ name: node.name, privateIp: node.privateIp, podCidr: node.podCidr });
+    }
+}
