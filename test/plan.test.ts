@@ -53,6 +53,32 @@ describe("npm run plan (end to end)", () => {
         assert.deepStrictEqual(fs.readdirSync(run.out), []);
     });
 
+    it("a sentinel admin password and private key appear nowhere in out/", () => {
+        const password = "Sentinel-Pa55word-4711";
+        const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nSENTINELKEYMATERIAL\n-----END OPENSSH PRIVATE KEY-----";
+        const run = runPlan(["--secret", `adminPassword=${password}`, "--secret", `sshPrivateKey=${key}`]);
+        assert.strictEqual(run.code, 0, run.stderr);
+        const files: string[] = [];
+        const walk = (dir: string) => {
+            for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+                const p = path.join(dir, e.name);
+                if (e.isDirectory()) {
+                    walk(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        };
+        walk(run.out);
+        assert.ok(files.some((f) => f.endsWith(".ps1")));
+        for (const f of files) {
+            const text = fs.readFileSync(f, "utf8");
+            assert.ok(!text.includes(password), `password in ${f}`);
+            assert.ok(!text.includes("SENTINELKEYMATERIAL"), `private key in ${f}`);
+        }
+        assert.ok(!run.stdout.includes(password) && !run.stderr.includes(password));
+    });
+
     it("rejects a secret passed with --config, and unknown options", () => {
         assert.strictEqual(runPlan(["--config", "adminPassword=Xyz-12345"]).code, 2);
         const bad = runPlan(["--frobnicate"]);

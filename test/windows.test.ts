@@ -1,0 +1,222 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { planAddresses } from "../components/addressing";
+import { windowsCniConf } from "../components/manifests/cni";
+import { decodePowerShell, MAX_WINDOWS_COMMAND, powershellCommand } from "../components/scripts/shell";
+import * as win from "../components/scripts/windows";
+import { Topology, TOPOLOGIES } from "../components/config";
+import { topologySpec } from "../components/topology";
+import { cachedPlan } from "./planRun";
+import { powershellErrors } from "./powershell";
+
+const plan = planAddresses({ vnetCidr: "10.240.0.0/16", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", windowsNodeCount: 100 });
+const versions: win.WindowsVersions = { kubernetesVersion: "1.35.4", containerdVersion: "2.1.4", flannelVersion: "0.27.4", flannelCniPluginVersion: "1.8.0-flannel1", cniPluginsVersion: "1.8.0", sdnPluginsVersion: "0.3.1" };
+
+function scriptsFor(topology: Topology, node = plan.windows[0]) {
+    const spec = topologySpec(topology);
+    const cniConfig = windowsCniConf({ spec, node, podCidr: plan.podCidr, serviceCidr: plan.serviceCidr, vnetCidr: plan.vnetCidr });
+    const join = win.renderJoin({
+        spec,
+        node,
+        kubernetesVersion: "1.35.4",
+        podCidr: plan.podCidr,
+        serviceCidr: plan.serviceCidr,
+        dnsServiceIp: plan.dnsServiceIp,
+        flannelNetConf: "{}",
+        l2bridgeScript: topology === "tor" ? win.renderL2BridgeService(node, spec.windowsNetworkName) : undefined,
+    });
+    return {
+        spec,
+        cniConfig,
+        scripts: {
+            openssh: win.renderOpenSshSetup("ssh-ed25519 AAAA me"),
+            ready: win.renderWindowsReady(false),
+            "features-ready": win.renderWindowsReady(true),
+            "prepare-features": win.renderPrepareFeatures({ spec }),
+            "prepare-runtime": win.renderPrepareRuntime({ spec, node, versions, cniConfig, prePull: ["mcr.microsoft.com/windows/servercore:ltsc2022"] }),
+            join,
+            ...(topology === "tor" ? { l2bridge: win.renderL2BridgeService(node, spec.windowsNetworkName) } : {}),
+        } as Record<string, string>,
+    };
+}
+
+describe("Windows scripts", () => {
+    for (const topology of TOPOLOGIES) {
+        const { scripts, cniConfig, spec } = scriptsFor(topology);
+        for (const [name, script] of Object.entries(scripts)) {
+            it(`${topology}/${name}: parses as PowerShell and fits one Windows command line`, async () => {
+                assert.deepStrictEqual(await powershellErrors(script), []);
+                assert.ok(powershellCommand(script).length <= MAX_WINDOWS_COMMAND);
+                assert.strictEqual(decodePowerShell(powershellCommand(script)), script);
+            });
+        }
+
+        it(`${topology}: the HNS network, the CNI config name and kube-proxy's network name are one name`, () => {
+            const name = JSON.parse(cniConfig).name;
+            assert.strictEqual(name, spec.windowsNetworkName);
+            assert.strictEqual(name, topology === "vxlan" ? "flannel.4096" : "cbr0");
+            const join = scripts.join;
+            assert.ok(join.includes(`--network-name=${name}`), "kube-proxy --network-name");
+            assert.ok(join.includes(`$env:KUBE_NETWORK = ''${name}''`) || join.includes(`$env:KUBE_NETWORK = '${name}'`), "KUBE_NETWORK");
+            if (topology === "tor") {
+                assert.ok(scripts.l2bridge.includes(`-Name '${name}'`), "the L2Bridge network our service creates");
+            }
+        });
+
+        it(`${topology}: the Windows CNI config declares dns and portMappings`, () => {
+            assert.deepStrictEqual(JSON.parse(cniConfig).capabilities, { portMappings: true, dns: true });
+        });
+
+        it(`${topology}: every script stops on errors`, () => {
+            for (const [name, script] of Object.entries(scripts)) {
+                assert.match(script, /\$ErrorActionPreference = 'Stop'/, name);
+            }
+        });
+    }
+
+    it("vxlan: sdnoverlay, no NAT to pod and service CIDRs, service CIDR encapsulated, node IP as provider address", () => {
+        const conf = JSON.parse(scriptsFor("vxlan").cniConfig);
+        assert.strictEqual(conf.type, "flannel");
+        assert.strictEqual(conf.delegate.type, "sdnoverlay");
+        const [nat, route, pa] = conf.delegate.AdditionalArgs.map((a: { Value: unknown }) => a.Value);
+        assert.deepStrictEqual(nat, { Type: "OutBoundNAT", Settings: { Exceptions: ["10.244.0.0/16", "10.96.0.0/12"] } });
+        assert.deepStrictEqual(route, { Type: "SDNRoute", Settings: { DestinationPrefix: "10.96.0.0/12", NeedEncap: true } });
+        assert.deepStrictEqual(pa, { Type: "ProviderAddress", Settings: { ProviderAddress: "10.240.0.11" } });
+    });
+
+    it("tor: sdnbridge with host-local IPAM from the node's /24, pods from .3 (.2 is the host endpoint)", () => {
+        const conf = JSON.parse(scriptsFor("tor").cniConfig);
+        assert.strictEqual(conf.type, "sdnbridge");
+        assert.deepStrictEqual(conf.ipam.ranges, [[{ subnet: "10.244.1.0/24", rangeStart: "10.244.1.3", gateway: "10.244.1.1" }]]);
+        const routes = conf.AdditionalArgs.filter((a: { Value: { Type: string } }) => a.Value.Type === "SDNRoute").map((a: { Value: { Settings: { DestinationPrefix: string } } }) => a.Value.Settings.DestinationPrefix);
+        assert.deepStrictEqual(routes, ["10.96.0.0/12", "10.240.0.11/32"]);
+        assert.match(scriptsFor("tor").scripts.l2bridge, /-IPAddress '10\.244\.1\.2'/);
+    });
+
+    it("kubelet flags follow the Kubernetes version (--pod-infra-container-image only before 1.34)", () => {
+        assert.ok(win.kubeletFlags(plan.windows[0], "1.33.5").some((f) => f.startsWith("--pod-infra-container-image=")));
+        assert.ok(!win.kubeletFlags(plan.windows[0], "1.35.4").some((f) => f.startsWith("--pod-infra-container-image=")));
+        const spec = topologySpec("vxlan");
+        assert.ok(win.kubeProxyFlags({ node: plan.windows[0], spec, podCidr: plan.podCidr, kubernetesVersion: "1.33.5" }).includes("--feature-gates=WinOverlay=true"));
+        assert.ok(!win.kubeProxyFlags({ node: plan.windows[0], spec, podCidr: plan.podCidr, kubernetesVersion: "1.35.4" }).some((f) => f.includes("WinOverlay")));
+        assert.ok(win.kubeProxyFlags({ node: plan.windows[0], spec, podCidr: plan.podCidr, kubernetesVersion: "1.35.4" }).includes("--proxy-mode=kernelspace"));
+    });
+
+    it("overlay kube-proxy gets a source VIP reserved once from the node's pod subnet", () => {
+        const join = scriptsFor("vxlan").scripts.join;
+        assert.match(join, /--source-vip=\$vip/);
+        assert.match(join, /host-local\.exe/);
+        assert.match(join, /10\.244\.1\.0\/24/);
+        assert.doesNotMatch(scriptsFor("host-gw").scripts.join, /--source-vip/);
+    });
+
+    it("every download is pinned to the configured version, and checked where upstream publishes a checksum", () => {
+        const d = win.windowsDownloads(versions, topologySpec("vxlan"));
+        assert.match(d["kubelet.exe"].url, /\/v1\.35\.4\/bin\/windows\/amd64\/kubelet\.exe$/);
+        assert.match(d["flanneld.exe"].url, /\/v0\.27\.4\/flanneld\.exe$/);
+        assert.match(d["containerd.tar.gz"].url, /containerd-2\.1\.4-windows-amd64\.tar\.gz$/);
+        for (const k of ["kubelet.exe", "kubeadm.exe", "kube-proxy.exe", "containerd.tar.gz", "cni-plugins.tgz", "flannel-cni.tgz", "crictl.tar.gz"]) {
+            assert.ok(d[k].sha256Url, `${k} is verified against upstream's checksum file`);
+        }
+        assert.strictEqual(d["hns.psm1"].sha256, win.HNS_MODULE.sha256);
+        assert.strictEqual(win.windowsDownloads(versions, topologySpec("tor"))["flanneld.exe"], undefined, "tor runs no flannel");
+    });
+
+    it("boot order: containerd → flanneld → kubelet → kube-proxy", () => {
+        const join = scriptsFor("vxlan").scripts.join;
+        assert.match(join, /Install-AgentService 'flanneld' C:\\k\\start-flanneld\.ps1 @\('containerd'\)/);
+        assert.match(join, /Install-AgentService 'kubelet' C:\\k\\start-kubelet\.ps1 @\('containerd', 'flanneld'\)/);
+        assert.match(join, /Install-AgentService 'kube-proxy' C:\\k\\start-kube-proxy\.ps1 @\('kubelet'\)/);
+        assert.match(join, /--kube-subnet-mgr --kubeconfig-file=C:\\k\\flannel\.kubeconfig --iface=10\.240\.0\.11/);
+        assert.match(join, /\$env:NODE_NAME = ''k8s-win-1''/);
+    });
+
+    it("the join is a no-op on a joined node, and reads the token only from stdin", () => {
+        const join = scriptsFor("vxlan").scripts.join;
+        assert.match(join, /if \(Test-Path C:\\etc\\kubernetes\\kubelet\.conf\) \{\n\s+Write-Output "k8s-win-1 has joined already"/);
+        assert.match(join, /\[Console\]::In\.ReadToEnd\(\)/);
+        assert.doesNotMatch(join, /--token [a-z0-9]{6}\./);
+    });
+});
+
+describe("Windows nodes in the graph (3 nodes)", () => {
+    const run = () => cachedPlan(["--config", "windowsNodeCount=3"]);
+
+    it("plans three Windows nodes", () => {
+        assert.strictEqual(run().code, 0, run().stderr);
+        assert.strictEqual(run().graph!.doc.resources.filter((r) => r.type === "hybrid-k8s:index:WindowsNode").length, 3);
+        assert.ok(fs.existsSync(path.join(run().out, "scripts", "k8s-win-3-join.ps1")));
+    });
+
+    it("no Windows VM depends on any master resource", () => {
+        const g = run().graph!;
+        const masterUrns = new Set(g.doc.resources.filter((r) => r.urn.includes("LinuxMaster")).map((r) => r.urn));
+        for (const vm of g.find(/^k8s-win-\d+-vm$/)) {
+            for (const a of g.ancestors(vm.urn)) {
+                assert.ok(!masterUrns.has(a), `${vm.name} waits on ${a}`);
+            }
+        }
+    });
+
+    it("no prepare step waits on a master command (only on the master VM as SSH proxy)", () => {
+        const g = run().graph!;
+        for (const step of g.find(/^k8s-win-\d+-(ready|prepare-features|features-ready|prepare-runtime)$/)) {
+            const masterCommands = [...g.ancestors(step.urn)].filter((u) => u.includes("LinuxMaster") && u.includes("command:remote:Command"));
+            assert.deepStrictEqual(masterCommands, [], step.name);
+            assert.ok(g.waitsOn(step, g.one("k8s-master-vm")), `${step.name} waits on the master VM`);
+        }
+    });
+
+    it("every join waits on the master's init, its pod CIDR and every flannel object", () => {
+        const g = run().graph!;
+        const flannel = g.doc.resources.filter((r) => r.type.startsWith("kubernetes:") && r.parent?.endsWith("::flannel"));
+        assert.ok(flannel.length >= 5);
+        for (const join of g.find(/^k8s-win-\d+-join$/)) {
+            assert.ok(g.waitsOn(join, g.one("k8s-master-init")));
+            assert.ok(g.waitsOn(join, g.one(join.name.replace("-join", "-podcidr"))));
+            for (const f of flannel) {
+                assert.ok(g.waitsOn(join, f), `${join.name} waits on ${f.name}`);
+            }
+        }
+    });
+
+    it("no node depends on another node", () => {
+        const g = run().graph!;
+        for (const r of g.find(/^k8s-win-\d+-/)) {
+            const own = r.name.match(/^(k8s-win-\d+)-/)![1];
+            for (const a of g.ancestors(r.urn)) {
+                const other = a.match(/::(k8s-win-\d+)-/);
+                assert.ok(!other || other[1] === own, `${r.name} waits on ${a}`);
+            }
+        }
+    });
+
+    it("the join takes its secrets on stdin, never logs, and the token step is secret too", () => {
+        const g = run().graph!;
+        const join = g.one("k8s-win-1-join");
+        assert.strictEqual(join.inputs.stdin, "[secret]");
+        assert.strictEqual(join.inputs.logging, "none");
+        assert.strictEqual(join.inputs.addPreviousOutputInEnv, false);
+        assert.strictEqual(g.one("k8s-win-1-token").inputs.logging, "none");
+    });
+
+    it("going from 2 to 3 nodes leaves nodes 1 and 2 byte-identical", () => {
+        const two = cachedPlan([]).graph!;
+        const three = run().graph!;
+        const nodeInputs = (g: typeof two, n: number) =>
+            g.doc.resources.filter((r) => r.name.startsWith(`k8s-win-${n}-`) || r.name === `k8s-win-${n}`).map((r) => JSON.stringify([r.name, r.type, r.inputs, r.dependsOn]));
+        for (const n of [1, 2]) {
+            assert.ok(nodeInputs(two, n).length > 5);
+            assert.deepStrictEqual(nodeInputs(three, n), nodeInputs(two, n));
+        }
+    });
+
+    it("windowsNodes output: name, private IP and pod /24 per node", () => {
+        assert.deepStrictEqual(run().doc!.outputs.windowsNodes, [
+            { name: "k8s-win-1", podCidr: "10.244.1.0/24", privateIp: "10.240.0.11" },
+            { name: "k8s-win-2", podCidr: "10.244.2.0/24", privateIp: "10.240.0.12" },
+            { name: "k8s-win-3", podCidr: "10.244.3.0/24", privateIp: "10.240.0.13" },
+        ]);
+    });
+});
