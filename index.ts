@@ -10,6 +10,9 @@ import { Network } from "./components/network";
 import { topologySpec } from "./components/topology";
 import { WindowsNode } from "./components/windowsNode";
 import { SAMPLE_IMAGE } from "./components/manifests/sample";
+import { SampleService } from "./components/sampleService";
+import { Validation } from "./components/validation";
+import { hostAt, parseCidr, Cidr } from "./components/addressing";
 
 function loadConfig(): ClusterConfig {
     try {
@@ -105,6 +108,21 @@ const workers = addresses.windows.map(
         }),
 );
 
+// The seed's sample service and its checklist, once every Windows node has joined.
+const sample =
+    cfg.sampleService && workers.length > 0
+        ? new SampleService("sample", {
+              provider: master.provider,
+              windowsNodeCount: workers.length,
+              // a fixed cluster IP, so checks on hosts without kubectl know it
+              clusterIp: hostAt(parseCidr(addresses.serviceCidr) as Cidr, 200),
+              joins: workers.map((w) => w.join),
+          })
+        : undefined;
+const validation = sample
+    ? new Validation("cluster", { master, nodes: workers, sample, addresses, spec, mode: cfg.validation, rerun: cfg.validationRun })
+    : undefined;
+
 export const resourceGroupName = net.resourceGroupName;
 export const topology = cfg.topology;
 export const natPublicIp = net.natPublicIp;
@@ -117,3 +135,5 @@ export const nodes = allNodes(addresses).map((n) => ({ name: n.name, role: n.rol
 export const torRoutes = cfg.topology === "tor" ? allNodes(addresses).map((n) => `${n.podCidr} via ${n.privateIp}`) : [];
 /** Each Windows worker: name, private IP and pod /24. */
 export const windowsNodes = workers.map((n) => ({ name: n.name, privateIp: n.privateIp, podCidr: n.podSubnet }));
+/** check → {pass, detail}: the seed's validation checklist, run against the live cluster. */
+export const validationResults = validation ? validation.results : {};

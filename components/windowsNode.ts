@@ -46,6 +46,8 @@ export class WindowsNode extends pulumi.ComponentResource {
     readonly prepareRuntime: command.remote.Command;
     readonly podCidr: command.remote.Command;
     readonly join: command.remote.Command;
+    /** SSH to this node through the master. */
+    readonly connection: command.types.input.remote.ConnectionArgs;
     readonly name: string;
     readonly privateIp: string;
     readonly podSubnet: string;
@@ -99,12 +101,12 @@ export class WindowsNode extends pulumi.ComponentResource {
             parent,
         );
 
-        const connection: command.types.input.remote.ConnectionArgs = {
+        const connection: command.types.input.remote.ConnectionArgs = (this.connection = {
             host: node.privateIp,
             user: args.adminUsername,
             privateKey: args.sshPrivateKey,
             proxy: args.master.proxy,
-        };
+        });
         const polling = { ...connection, dialErrorLimit: -1, perDialTimeout: 30 };
         const run = (step: string, script: string, extra: Partial<command.remote.CommandArgs>, copts: pulumi.CustomResourceOptions) =>
             new command.remote.Command(
