@@ -183,8 +183,9 @@ describe("Windows nodes in the graph (3 nodes)", () => {
 
     it("no node depends on another node", () => {
         const g = run().graph!;
-        for (const r of g.find(/^k8s-win-\d+-/)) {
-            const own = r.name.match(/^(k8s-win-\d+)-/)![1];
+        // the node's own resources (its component's children); checks belong to Validation and may span nodes
+        for (const r of g.doc.resources.filter((x) => /WindowsNode::k8s-win-\d+$/.test(x.parent ?? ""))) {
+            const own = r.parent!.match(/::(k8s-win-\d+)$/)![1];
             for (const a of g.ancestors(r.urn)) {
                 const other = a.match(/::(k8s-win-\d+)-/);
                 assert.ok(!other || other[1] === own, `${r.name} waits on ${a}`);
@@ -205,7 +206,7 @@ describe("Windows nodes in the graph (3 nodes)", () => {
         const two = cachedPlan([]).graph!;
         const three = run().graph!;
         const nodeInputs = (g: typeof two, n: number) =>
-            g.doc.resources.filter((r) => r.name.startsWith(`k8s-win-${n}-`) || r.name === `k8s-win-${n}`).map((r) => JSON.stringify([r.name, r.type, r.inputs, r.dependsOn]));
+            g.doc.resources.filter((r) => r.name === `k8s-win-${n}` || (r.parent ?? "").endsWith(`WindowsNode::k8s-win-${n}`)).map((r) => JSON.stringify([r.name, r.type, r.inputs, r.dependsOn]));
         for (const n of [1, 2]) {
             assert.ok(nodeInputs(two, n).length > 5);
             assert.deepStrictEqual(nodeInputs(three, n), nodeInputs(two, n));
