@@ -1,6 +1,8 @@
 // Graph queries over a plan: transitive dependencies, levels, and how much of the graph can run
 // at once. Used by the plan's parallelism hint, the graph tests and the benchmark.
+import { durationOf } from "./durations";
 import { PlanDocument, PlanResource } from "./evaluate";
+import { simulate } from "./schedule";
 
 export class PlanGraph {
     readonly byUrn: Map<string, PlanResource>;
@@ -73,15 +75,12 @@ export class PlanGraph {
 }
 
 /**
- * The most steps that can be in flight at once (the widest level of the graph), and the
- * `--parallel` value that lets all of them run: Pulumi's default cap is 4 x CPUs, and a remote
- * step holds its slot for minutes.
+ * The most steps in flight at once when nothing caps them (modeled with the duration table),
+ * and the `--parallel` value that lets all of them run: Pulumi's default cap is 4 x CPUs, and a
+ * remote step holds its slot for minutes.
  */
 export function recommendedParallelism(doc: PlanDocument): { width: number; recommended: number } {
-    const counts = new Map<number, number>();
-    for (const l of new PlanGraph(doc).levels().values()) {
-        counts.set(l, (counts.get(l) ?? 0) + 1);
-    }
-    const width = Math.max(1, ...counts.values());
-    return { width, recommended: Math.max(16, width) };
+    const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
+    const { peakConcurrency } = simulate(doc, (u) => durationOf(byUrn.get(u) as PlanResource));
+    return { width: peakConcurrency, recommended: Math.max(16, peakConcurrency) };
 }
