@@ -30,6 +30,7 @@ export interface RecordedResource {
     provider?: string;
     deleteBeforeReplace: boolean;
     deletedWith?: string;
+    additionalSecretOutputs: string[];
     inputs: Record<string, Json>;
 }
 
@@ -51,6 +52,7 @@ interface RegisterResourceRequest {
     getProvider(): string;
     getDeletebeforereplace(): boolean;
     getDeletedwith(): string;
+    getAdditionalsecretoutputsList(): string[];
 }
 interface RegisterResourceOutputsRequest {
     getUrn(): string;
@@ -148,6 +150,7 @@ export class RecordingMonitor extends MockMonitor {
             provider,
             deleteBeforeReplace: req.getDeletebeforereplace(),
             deletedWith: req.getDeletedwith() || undefined,
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             inputs: inputs !== null && typeof inputs === "object" && !Array.isArray(inputs) ? inputs : {},
         });
     }
