@@ -293,7 +293,7 @@ echo "node $node removed"
  */
 export function renderJoinToken(nodeName: string): string {
     return `${PRELUDE}
-kubeadm token create --ttl 2h --description ${sh(`join ${nodeName}`)} --print-join-command
+kubeadm token create --ttl 24h --description ${sh(`join ${nodeName}`)} --print-join-command
 `;
 }
 

@@ -79,7 +79,10 @@ const DOWNLOAD_FN = `function Get-Checked([string]$Path, [string]$Url, [string]$
     Start-Sleep -Seconds (5 * $i)
   }
   $actual = (Get-FileHash -Algorithm SHA256 $Path).Hash.ToLower()
-  if ($ShaUrl) { $Sha = ((& curl.exe -fsSL --retry 5 $ShaUrl) -join ' ').Trim().Split(' ')[0] }
+  if ($ShaUrl) {
+    $Sha = ((& curl.exe -fsSL --retry 5 $ShaUrl) -join ' ').Trim().Split(' ')[0]
+    if ($LASTEXITCODE -ne 0 -or $Sha -notmatch '^[0-9a-fA-F]{64}$') { throw "could not read the published checksum $ShaUrl" }
+  }
   if ($Sha) {
     if ($actual -ne $Sha.ToLower()) { Remove-Item -Force $Path; throw "checksum mismatch for $Url" }
     Write-Output "verified $Url"
@@ -225,7 +228,7 @@ ${downloadsBlock(downloads)
     .split("\n")
     .map((l) => `  ${l}`)
     .join("\n")}
-  foreach ($s in 'kube-proxy', 'kubelet', 'flanneld', 'containerd') { if (Get-Service $s -ErrorAction SilentlyContinue) { Stop-Service $s -Force } }
+  foreach ($s in 'kube-proxy', 'kubelet', 'flanneld', 'hybrid-k8s-l2bridge', 'containerd') { if (Get-Service $s -ErrorAction SilentlyContinue) { Stop-Service $s -Force } }
   foreach ($b in 'kubelet.exe', 'kubeadm.exe', 'kube-proxy.exe') { Copy-Item -Force (Join-Path $dl $b) "C:\\k\\$b" }
   Invoke-Native tar { tar.exe -xf (Join-Path $dl 'containerd.tar.gz') '--strip-components=1' -C "$env:ProgramFiles\\containerd" }
   Invoke-Native tar { tar.exe -xf (Join-Path $dl 'crictl.tar.gz') -C C:\\k }
@@ -250,7 +253,7 @@ if (-not (Get-Service containerd -ErrorAction SilentlyContinue)) {
   Invoke-Native containerd { & "$env:ProgramFiles\\containerd\\containerd.exe" --register-service --config "$env:ProgramFiles\\containerd\\config.toml" }
 }
 Set-Service containerd -StartupType Automatic
-Start-Service containerd
+Restart-Service containerd
 Set-Content -Path C:\\k\\crictl.yaml -Encoding ascii -Value "runtime-endpoint: ${CONTAINERD_PIPE}\`nimage-endpoint: ${CONTAINERD_PIPE}\`n"
 
 # CNI config: its name is the HNS network name (${input.spec.windowsNetworkName}). containerd's own nat config would take the pods: remove it.
@@ -275,6 +278,8 @@ if (-not (Get-HnsNetwork | Where-Object Name -EQ External)) {
     Start-Sleep -Seconds 1
   }
 }
+# A re-run (new versions) stopped the node's services to replace their binaries: start them again.
+foreach ($s in 'flanneld', 'hybrid-k8s-l2bridge', 'kubelet', 'kube-proxy') { if (Get-Service $s -ErrorAction SilentlyContinue) { Start-Service $s } }
 Write-Output "runtime ready: containerd ${v.containerdVersion}, kubernetes ${v.kubernetesVersion}"
 `;
 }
@@ -426,7 +431,9 @@ if (Test-Path C:\\etc\\kubernetes\\kubelet.conf) {
 } else {
   if ($in.joinCommand -notmatch '^kubeadm join (\\S+) --token (\\S+) --discovery-token-ca-cert-hash (\\S+)') { throw 'the join command from the master has an unexpected form' }
   $endpoint, $token, $hash = $Matches[1], $Matches[2], $Matches[3]
-  Invoke-Native 'kubeadm join' { & C:\\k\\kubeadm.exe join $endpoint --token $token --discovery-token-ca-cert-hash $hash --node-name ${node.name} --cri-socket ${CONTAINERD_PIPE} 2>&1 | Out-Null }
+  # kubeadm's own output goes to a log on the node (this step's output is kept secret)
+  & C:\\k\\kubeadm.exe join $endpoint --token $token --discovery-token-ca-cert-hash $hash --node-name ${node.name} --cri-socket ${CONTAINERD_PIPE} *> C:\\var\\log\\kubernetes\\kubeadm-join.log
+  if ($LASTEXITCODE -ne 0) { throw "kubeadm join failed (exit $LASTEXITCODE); see C:\\var\\log\\kubernetes\\kubeadm-join.log on ${node.name}" }
 }
 Start-Service kube-proxy
 for ($i = 0; ; $i++) {
