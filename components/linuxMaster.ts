@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AddressPlan, NodeAddress } from "./addressing";
 import { ImageRef } from "./config";
 import { torBridgeConf, torMasqueradeScript } from "./manifests/cni";
-import { nodeNic, NodeNetworking } from "./network";
+import { nodeNic, NodeNetworking, nodeVmArgs } from "./network";
 import * as linux from "./scripts/linux";
 import { TopologySpec } from "./topology";
 
@@ -89,11 +89,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
         this.vm = new compute.VirtualMachine(
             `${name}-vm`,
             {
-                resourceGroupName: net.resourceGroupName,
-                location: net.location,
-                tags: net.tags,
-                hardwareProfile: { vmSize: args.vmSize },
-                networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Delete" }] },
+                ...nodeVmArgs(net, nic, { size: args.vmSize, image: args.image, diskSizeGB: 64 }),
                 osProfile: {
                     computerName: m.name,
                     adminUsername: args.adminUsername,
@@ -103,10 +99,6 @@ export class LinuxMaster extends pulumi.ComponentResource {
                         provisionVMAgent: true,
                         ssh: { publicKeys: [{ path: `/home/${args.adminUsername}/.ssh/authorized_keys`, keyData: args.sshPublicKey }] },
                     },
-                },
-                storageProfile: {
-                    imageReference: { ...args.image },
-                    osDisk: { createOption: "FromImage", deleteOption: "Delete", diskSizeGB: 64, managedDisk: { storageAccountType: "Premium_LRS" } },
                 },
             },
             parent,

@@ -1,10 +1,11 @@
 // The cluster's Azure network: resource group, VNet and node subnet, NSG (rules per topology),
 // NAT gateway for egress, and for host-gw/tor the route table that carries pod subnets.
+import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import { AddressPlan } from "./addressing";
-import { Topology } from "./config";
+import { ImageRef, Topology } from "./config";
 import { podRoutes, securityRules, topologySpec } from "./topology";
 
 export interface NetworkArgs {
@@ -148,4 +149,26 @@ export function nodeNic(
         },
         opts,
     );
+}
+
+/**
+ * What every node VM shares: placement, size, its NIC (deleted with the VM), a managed Premium
+ * OS disk from the image. The caller adds the OS profile.
+ */
+export function nodeVmArgs(
+    net: NodeNetworking,
+    nic: network.NetworkInterface,
+    vm: { size: string; image: ImageRef; diskSizeGB: number },
+): Omit<compute.VirtualMachineArgs, "osProfile"> {
+    return {
+        resourceGroupName: net.resourceGroupName,
+        location: net.location,
+        tags: net.tags,
+        hardwareProfile: { vmSize: vm.size },
+        networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Delete" }] },
+        storageProfile: {
+            imageReference: { ...vm.image },
+            osDisk: { createOption: "FromImage", deleteOption: "Delete", diskSizeGB: vm.diskSizeGB, managedDisk: { storageAccountType: "Premium_LRS" } },
+        },
+    };
 }

@@ -9,7 +9,7 @@ import { AddressPlan, NodeAddress } from "./addressing";
 import { ImageRef } from "./config";
 import { LinuxMaster, SECRET_COMMAND } from "./linuxMaster";
 import { flannelNetConf, windowsCniConf } from "./manifests/cni";
-import { nodeNic, NodeNetworking } from "./network";
+import { nodeNic, NodeNetworking, nodeVmArgs } from "./network";
 import { digest, powershellCommand } from "./scripts/shell";
 import * as win from "./scripts/windows";
 import { TopologySpec } from "./topology";
@@ -67,20 +67,12 @@ export class WindowsNode extends pulumi.ComponentResource {
         this.vm = new compute.VirtualMachine(
             `${name}-vm`,
             {
-                resourceGroupName: net.resourceGroupName,
-                location: net.location,
-                tags: net.tags,
-                hardwareProfile: { vmSize: args.vmSize },
-                networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Delete" }] },
+                ...nodeVmArgs(net, nic, { size: args.vmSize, image: args.image, diskSizeGB: 128 }),
                 osProfile: {
                     computerName: node.name,
                     adminUsername: args.adminUsername,
                     adminPassword: args.adminPassword,
                     windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false },
-                },
-                storageProfile: {
-                    imageReference: { ...args.image },
-                    osDisk: { createOption: "FromImage", deleteOption: "Delete", diskSizeGB: 128, managedDisk: { storageAccountType: "Premium_LRS" } },
                 },
             },
             parent,
