@@ -3,6 +3,7 @@
 import * as yaml from "js-yaml";
 import { Json } from "./monitor";
 import { PlanDocument, PlanResource } from "./evaluate";
+import { PlanGraph } from "./graph";
 import { decodePowerShell } from "../components/scripts/shell";
 
 function shortType(type: string): string {
@@ -42,6 +43,24 @@ export function renderTree(doc: PlanDocument): string {
     return lines.join("\n") + "\n";
 }
 
+/**
+ * The edges worth drawing: a dependency that another dependency already implies (A waits on B
+ * and on C, and C waits on B) is left out of the pictures; plan.json keeps every edge.
+ */
+export function drawnEdges(doc: PlanDocument): Array<[string, string]> {
+    const g = new PlanGraph(doc);
+    const edges: Array<[string, string]> = [];
+    for (const r of doc.resources) {
+        const deps = r.dependsOn.filter((d) => g.byUrn.has(d));
+        for (const d of deps) {
+            if (!deps.some((other) => other !== d && g.ancestors(other).has(d))) {
+                edges.push([d, r.urn]);
+            }
+        }
+    }
+    return edges;
+}
+
 function ids(doc: PlanDocument): Map<string, string> {
     return new Map(doc.resources.map((r, i) => [r.urn, `n${i}`]));
 }
@@ -65,12 +84,8 @@ export function renderMermaid(doc: PlanDocument): string {
         }
     };
     walk(undefined, "  ");
-    for (const r of doc.resources) {
-        for (const d of r.dependsOn) {
-            if (id.has(d)) {
-                lines.push(`  ${id.get(d)} --> ${id.get(r.urn)}`);
-            }
-        }
+    for (const [from, to] of drawnEdges(doc)) {
+        lines.push(`  ${id.get(from)} --> ${id.get(to)}`);
     }
     return lines.join("\n") + "\n";
 }
@@ -100,12 +115,8 @@ export function renderDot(doc: PlanDocument): string {
         }
     };
     walk(undefined, "  ");
-    for (const r of doc.resources) {
-        for (const d of r.dependsOn) {
-            if (id.has(d)) {
-                lines.push(`  ${id.get(d)} -> ${id.get(r.urn)};`);
-            }
-        }
+    for (const [from, to] of drawnEdges(doc)) {
+        lines.push(`  ${id.get(from)} -> ${id.get(to)};`);
     }
     lines.push("}");
     return lines.join("\n") + "\n";

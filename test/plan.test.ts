@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { spawnSync } from "child_process";
+import { drawnEdges } from "../plan/writers";
 import { cachedPlan, runPlan } from "./planRun";
 
 describe("npm run plan (end to end)", () => {
@@ -26,6 +28,31 @@ describe("npm run plan (end to end)", () => {
         }
         assert.match(fs.readFileSync(path.join(run.out, "graph.mmd"), "utf8"), /^flowchart LR/);
         assert.match(fs.readFileSync(path.join(run.out, "graph.dot"), "utf8"), /^digraph/);
+    });
+
+    it("graph.dot is valid Graphviz, and the drawn edges keep every dependency (only implied edges are left out)", () => {
+        const run = cachedPlan([]);
+        const dot = spawnSync("dot", ["-Tsvg", path.join(run.out, "graph.dot")], { encoding: "utf8" });
+        assert.ifError(dot.error);
+        assert.strictEqual(dot.status, 0, dot.stderr);
+        const g = run.graph!;
+        const drawn = new Map<string, string[]>();
+        for (const [from, to] of drawnEdges(run.doc!)) {
+            drawn.set(to, [...(drawn.get(to) ?? []), from]);
+        }
+        const reach = (urn: string, seen = new Set<string>()): Set<string> => {
+            for (const d of drawn.get(urn) ?? []) {
+                if (!seen.has(d)) {
+                    seen.add(d);
+                    reach(d, seen);
+                }
+            }
+            return seen;
+        };
+        for (const r of run.doc!.resources) {
+            assert.deepStrictEqual([...reach(r.urn)].sort(), [...g.ancestors(r.urn)].sort(), r.name);
+        }
+        assert.ok(drawnEdges(run.doc!).length < run.doc!.resources.reduce((n, r) => n + r.dependsOn.length, 0));
     });
 
     it("records implicit dependencies through Outputs, not only explicit dependsOn", () => {
