@@ -177,9 +177,12 @@ async function main(): Promise<number> {
             "",
             `Wrote ${rel}/plan.json, graph.mmd, graph.dot, ${artifacts.filter((a) => a.path.startsWith("scripts/")).length} scripts and ${artifacts.filter((a) => a.path.startsWith("manifests/")).length} manifests.`,
             `Parallelism: up to ${parallel.width} steps can run at once; run \`pulumi up --parallel ${parallel.recommended}\` (Pulumi's default is 4 x CPUs).`,
+            Array.isArray(doc.outputs.torRoutes) && doc.outputs.torRoutes.length
+                ? `ToR routes (Azure's route table carries them; program the same on a top-of-rack switch for machines outside Azure):\n${doc.outputs.torRoutes.map((r) => `  ${String(r)}`).join("\n")}`
+                : "",
             placeholders.length ? `Placeholders (not set in stack ${opts.stack}; \`pulumi up\` requires real values): ${placeholders.join(", ")}` : "",
         ]
-            .filter((l) => l !== undefined)
+            .filter((l) => l !== "")
             .join("\n") + "\n",
     );
     return 0;

@@ -42,6 +42,7 @@ describe("LinuxMaster (mock runtime)", () => {
         assert.strictEqual(g.doc.resources.filter((r) => r.type === "hybrid-k8s:index:Flannel").length, 0);
         assert.match(String(g.one("k8s-master-init").inputs.create), /10-tor-bridge\.conflist/);
         assert.deepStrictEqual(run.doc!.outputs.torRoutes, ["10.244.0.0/24 via 10.240.0.4", "10.244.1.0/24 via 10.240.0.11", "10.244.2.0/24 via 10.240.0.12"]);
+        assert.match(run.stdout, /ToR routes[^\n]*\n  10\.244\.0\.0\/24 via 10\.240\.0\.4\n/);
     });
 
     it("kubeconfig, join tokens and agent kubeconfigs are secrets from the moment they exist", async () => {
