@@ -54,6 +54,34 @@ describe("Linux master scripts", () => {
         assert.match(s, /sha256sum -c/);
     });
 
+    it("prepare: a first run installs; a run on a prepared host downloads and installs nothing", () => {
+        const sb = sandbox();
+        // nothing installed yet: containerd and kubeadm are missing
+        for (const c of ["curl", "gpg", "tar", "sha256sum", "cut", "mktemp"]) {
+            sb.fake(c, c === "mktemp" ? 'mkdir -p "$SANDBOX/tmp"; echo "$SANDBOX/tmp"' : c === "sha256sum" ? "cat > /dev/null" : "exit 0");
+        }
+        sb.fake("containerd", `case "$1" in
+  config) printf '[plugins.x.runc.options]\\n  SystemdCgroup = false\\n' ;;
+  *) [ -f "$SANDBOX/containerd-installed" ] && echo "containerd github.com/containerd/containerd/v2 v2.1.4 abc" || exit 127 ;;
+esac`);
+        sb.fake("kubeadm", `[ -f "$SANDBOX/kubeadm-installed" ] && echo v1.35.4 || exit 127`);
+        sb.fake("apt-get", 'case "$*" in *kubeadm=*) touch "$SANDBOX/kubeadm-installed" ;; esac');
+        const first = sb.run(scripts.prepare);
+        assert.strictEqual(first.code, 0, first.stderr);
+        assert.ok(sb.calls("curl").some((c) => c.includes("containerd-2.1.4-linux-amd64.tar.gz")), "downloads containerd");
+        assert.ok(sb.calls("apt-get").some((c) => c.includes("kubeadm=1.35.4-*")), "installs kubeadm");
+        assert.ok(sb.exists("etc/sysctl.d/99-kubernetes.conf"));
+        assert.match(sb.file("etc/containerd/config.toml"), /SystemdCgroup = true/);
+        // now the host is prepared
+        sb.run("touch \"$SANDBOX/containerd-installed\"");
+        const curls = sb.calls("curl").length;
+        const installs = sb.calls("apt-get").filter((c) => c.includes("install")).length;
+        const second = sb.run(scripts.prepare);
+        assert.strictEqual(second.code, 0, second.stderr);
+        assert.strictEqual(sb.calls("curl").length, curls, "no download on the second run");
+        assert.strictEqual(sb.calls("apt-get").filter((c) => c.includes("install")).length, installs, "no install on the second run");
+    });
+
     it("kubeadm config: one pod CIDR, the service CIDR, node CIDR allocation off, public IP in the certificate", () => {
         const cfg = linux.renderKubeadmConfig(initInput);
         assert.match(cfg, /podSubnet: 10\.244\.0\.0\/16/);

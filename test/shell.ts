@@ -25,7 +25,7 @@ export function sandbox(): Sandbox {
     fs.mkdirSync(bin);
     fs.mkdirSync(path.join(dir, "calls"));
     // folders that exist on any real machine
-    for (const p of ["usr/local/sbin", "etc/systemd/system"]) {
+    for (const p of ["usr/local/sbin", "etc/systemd/system", "etc/modules-load.d", "etc/sysctl.d", "etc/apt/sources.list.d"]) {
         fs.mkdirSync(path.join(dir, p), { recursive: true });
     }
     const sb: Sandbox = {

@@ -109,7 +109,7 @@ WantedBy=multi-user.target
 EOF
 mkdir -p /etc/containerd
 if ! grep -q 'SystemdCgroup = true' /etc/containerd/config.toml 2>/dev/null; then
-  /usr/local/bin/containerd config default > /etc/containerd/config.toml
+  containerd config default > /etc/containerd/config.toml
   sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' /etc/containerd/config.toml
   grep -q 'SystemdCgroup = true' /etc/containerd/config.toml || { echo "could not enable the systemd cgroup driver in containerd's config" >&2; exit 1; }
 fi
