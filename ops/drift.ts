@@ -2,7 +2,11 @@
 // cluster against the stack's outputs. Remote commands have no read, so refresh cannot see a
 // host that drifted (a node gone NotReady, a stopped service): the cluster check covers that.
 
-/** `pulumi preview --refresh --expect-no-changes` exits 0 without changes and 7 on drift. */
+/**
+ * `pulumi preview --refresh --expect-no-changes` exits 0 without changes and 7 on drift
+ * (pulumi/pulumi#5144, fixed by pulumi/pulumi#22176 in 2026-09; older CLIs exit 255 for drift
+ * and for errors alike, so with them every drift reads as a broken check).
+ */
 export const DRIFT_EXIT_CODE = 7;
 
 export type PreviewOutcome = "no-drift" | "drift" | "broken";
