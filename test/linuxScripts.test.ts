@@ -61,7 +61,7 @@ describe("Linux master scripts", () => {
             sb.fake(c, c === "mktemp" ? 'mkdir -p "$SANDBOX/tmp"; echo "$SANDBOX/tmp"' : c === "sha256sum" ? "cat > /dev/null" : "exit 0");
         }
         sb.fake("containerd", `case "$1" in
-  config) printf '[plugins.x.runc.options]\\n  SystemdCgroup = false\\n' ;;
+  config) printf "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\\n  BinaryName = ''\\n" ;;
   *) [ -f "$SANDBOX/containerd-installed" ] && echo "containerd github.com/containerd/containerd/v2 v2.1.4 abc" || exit 127 ;;
 esac`);
         sb.fake("kubeadm", `[ -f "$SANDBOX/kubeadm-installed" ] && echo v1.35.4 || exit 127`);
@@ -71,7 +71,8 @@ esac`);
         assert.ok(sb.calls("curl").some((c) => c.includes("containerd-2.1.4-linux-amd64.tar.gz")), "downloads containerd");
         assert.ok(sb.calls("apt-get").some((c) => c.includes("kubeadm=1.35.4-*")), "installs kubeadm");
         assert.ok(sb.exists("etc/sysctl.d/99-kubernetes.conf"));
-        assert.match(sb.file("etc/containerd/config.toml"), /SystemdCgroup = true/);
+        // containerd 2.x's default config has no SystemdCgroup key: it is added under the runc options
+        assert.match(sb.file("etc/containerd/config.toml"), /runtimes\.runc\.options\]\nSystemdCgroup = true\n  BinaryName = ''/);
         // now the host is prepared
         sb.run("touch \"$SANDBOX/containerd-installed\"");
         const curls = sb.calls("curl").length;

@@ -110,7 +110,13 @@ EOF
 mkdir -p /etc/containerd
 if ! grep -q 'SystemdCgroup = true' /etc/containerd/config.toml 2>/dev/null; then
   containerd config default > /etc/containerd/config.toml
-  sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' /etc/containerd/config.toml
+  # containerd 1.x lists SystemdCgroup = false; 2.x leaves it out of the runc options
+  # (internal/cri/config/config_unix.go), so add it under the options table.
+  if grep -q 'SystemdCgroup = false' /etc/containerd/config.toml; then
+    sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' /etc/containerd/config.toml
+  else
+    sed -i '/containerd\.runtimes\.runc\.options\]/a SystemdCgroup = true' /etc/containerd/config.toml
+  fi
   grep -q 'SystemdCgroup = true' /etc/containerd/config.toml || { echo "could not enable the systemd cgroup driver in containerd's config" >&2; exit 1; }
 fi
 systemctl daemon-reload
