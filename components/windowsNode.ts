@@ -72,7 +72,9 @@ export class WindowsNode extends pulumi.ComponentResource {
                     computerName: node.name,
                     adminUsername: args.adminUsername,
                     adminPassword: args.adminPassword,
-                    windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false },
+                    // No automatic updates: a node must not reboot at an arbitrary time. Azure requires
+                    // patch mode Manual with automatic updates off.
+                    windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false, patchSettings: { patchMode: "Manual" } },
                 },
             },
             parent,
