@@ -124,7 +124,8 @@ export class WindowsNode extends pulumi.ComponentResource {
         );
 
         // On the master, after init: this node's pod /24 (and, on delete, drain + remove the node).
-        this.podCidr = args.master.registerNode(node, "windows", parent);
+        // It waits for this node's VM so that, on removal, the drain runs before the VM is deleted.
+        this.podCidr = args.master.registerNode(node, "windows", { parent: this, dependsOn: [this.vm] });
 
         const joinScript = win.renderJoin({
             spec,

@@ -193,6 +193,15 @@ describe("Windows nodes in the graph (3 nodes)", () => {
         }
     });
 
+    it("removing a node drains it before its VM goes (podcidr's delete runs first)", () => {
+        const g = run().graph!;
+        for (const n of [1, 2, 3]) {
+            const podcidr = g.one(`k8s-win-${n}-podcidr`);
+            assert.ok(podcidr.dependsOn.includes(g.one(`k8s-win-${n}-vm`).urn));
+            assert.match(String(podcidr.inputs.delete), /kubectl --kubeconfig \/etc\/kubernetes\/admin\.conf drain "\$node"/);
+        }
+    });
+
     it("the join takes its secrets on stdin, never logs, and the token step is secret too", () => {
         const g = run().graph!;
         const join = g.one("k8s-win-1-join");
