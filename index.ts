@@ -74,6 +74,7 @@ const agentKubeconfigs =
                   { key: "kubeProxy", namespace: "kube-system", serviceAccount: "kube-proxy", secret: "kube-proxy-windows-token" },
                   ...(flannel ? [{ key: "flannel", namespace: FLANNEL_NAMESPACE, serviceAccount: FLANNEL_SERVICE_ACCOUNT, secret: FLANNEL_TOKEN_SECRET }] : []),
               ],
+              // the flannel token Secret needs the flannel service account
               { parent: master, dependsOn: flannel ? [flannel.serviceAccount] : [] },
           )
         : undefined;

@@ -31,6 +31,7 @@ export class Flannel extends pulumi.ComponentResource {
         const inNs = { ...res, dependsOn: [this.namespace] }; // namespaced objects need their namespace first
         this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, as(o.serviceAccount), inNs);
         const role = new k8s.rbac.v1.ClusterRole(`${name}-role`, as(o.clusterRole), res);
+        // the binding names the role and the service account
         const binding = new k8s.rbac.v1.ClusterRoleBinding(`${name}-binding`, as(o.clusterRoleBinding), { ...res, dependsOn: [role, this.serviceAccount] });
         const cfg = new k8s.core.v1.ConfigMap(`${name}-cfg`, as(o.configMap), inNs);
         this.daemonSet = new k8s.apps.v1.DaemonSet(`${name}-ds`, as(o.daemonSet), {

@@ -121,6 +121,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
             { connection: { ...this.connection, dialErrorLimit: -1, perDialTimeout: 30 } },
             { dependsOn: [this.vm], customTimeouts: { create: args.readyTimeout ?? "20m" } },
         );
+        // Each step on the master runs after the one before it: ready → prepare → init → kubeconfig.
         this.prepare = run(
             "prepare",
             linux.renderMasterPrepare({ kubernetesVersion: args.kubernetesVersion, containerdVersion: args.containerdVersion }),

@@ -20,7 +20,8 @@ export class SampleService extends pulumi.ComponentResource {
         const o = sampleObjects(args);
         const as = <T>(obj: K8sObject) => obj as unknown as T;
         this.clusterIp = args.clusterIp;
-        // Pulumi waits for the rollout: the Deployment is ready once a pod runs on the Windows nodes.
+        // Pulumi waits for the rollout: the Deployment is ready once a pod runs on the Windows nodes,
+        // so it waits for the joins (the pods need Windows nodes to run on).
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, as(o.deployment), { parent: this, provider: args.provider, dependsOn: args.joins });
         this.service = new k8s.core.v1.Service(`${name}-service`, as(o.service), { parent: this, provider: args.provider });
         this.registerOutputs({ clusterIp: this.clusterIp });

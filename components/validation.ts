@@ -34,6 +34,7 @@ export class Validation extends pulumi.ComponentResource {
     constructor(name: string, args: ValidationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hybrid-k8s:index:Validation", name, {}, opts);
         const mode = args.mode ?? "enforce";
+        // the checks probe the sample: they run once it is up
         const after = [args.sample.deployment, args.sample.service];
         // Checks run again when the cluster changed (a node's scripts, the sample) or on request.
         const triggers = [args.rerun ?? "", ...args.nodes.map((n) => n.join.create), args.sample.deployment.spec];

@@ -110,6 +110,7 @@ export class WindowsNode extends pulumi.ComponentResource {
                 { parent: this, deletedWith: this.vm, ...copts },
             );
 
+        // Steps on this node run in order: ready → prepare-features → features-ready → prepare-runtime.
         // Reachable through the master as SSH proxy: waits for the master VM, never its bootstrap.
         this.ready = run("ready", win.renderWindowsReady(false), { connection: polling }, { dependsOn: [ssh, args.master.vm], customTimeouts: { create: "30m" } });
         this.prepareFeatures = run("prepare-features", win.renderPrepareFeatures({ spec }), {}, { dependsOn: [this.ready], customTimeouts: { create: "20m", update: "20m" } });
