@@ -37,7 +37,8 @@ export class Validation extends pulumi.ComponentResource {
         // the checks probe the sample: they run once it is up
         const after = [args.sample.deployment, args.sample.service];
         // Checks run again when the cluster changed (a node's scripts, the sample) or on request.
-        const triggers = [args.rerun ?? "", ...args.nodes.map((n) => n.join.create), args.sample.deployment.spec];
+        // Plain hashes, not resource outputs, so a refresh never changes them.
+        const triggers = [args.rerun ?? "", ...args.nodes.map((n) => n.fingerprint), args.sample.fingerprint];
         const master = renderMasterChecks({ mode, master: args.addresses.master, windows: args.addresses.windows, clusterIp: args.sample.clusterIp, spec: args.spec });
         this.checks = Object.entries(master).map(
             ([check, script]) =>

@@ -49,6 +49,8 @@ export class WindowsNode extends pulumi.ComponentResource {
     /** SSH to this node through the master. */
     readonly connection: command.types.input.remote.ConnectionArgs;
     readonly name: string;
+    /** A hash of every script this node runs: changes exactly when the node's setup changes. */
+    readonly fingerprint: string;
     readonly privateIp: string;
     readonly podSubnet: string;
 
@@ -110,16 +112,18 @@ export class WindowsNode extends pulumi.ComponentResource {
                 { parent: this, deletedWith: this.vm, ...copts },
             );
 
+        const featuresScript = win.renderPrepareFeatures({ spec });
         // Steps on this node run in order: ready → prepare-features → features-ready → prepare-runtime.
         // Reachable through the master as SSH proxy: waits for the master VM, never its bootstrap.
         this.ready = run("ready", win.renderWindowsReady(false), { connection: polling }, { dependsOn: [ssh, args.master.vm], customTimeouts: { create: "30m" } });
-        this.prepareFeatures = run("prepare-features", win.renderPrepareFeatures({ spec }), {}, { dependsOn: [this.ready], customTimeouts: { create: "20m", update: "20m" } });
+        this.prepareFeatures = run("prepare-features", featuresScript, {}, { dependsOn: [this.ready], customTimeouts: { create: "20m", update: "20m" } });
         // The features step reboots the node: poll again until it is back.
         this.featuresReady = run("features-ready", win.renderWindowsReady(true), { connection: polling, triggers: [this.prepareFeatures.id] }, { dependsOn: [this.prepareFeatures], customTimeouts: { create: "20m", update: "20m" } });
         const cniConfig = windowsCniConf({ spec, node, podCidr: args.addresses.podCidr, serviceCidr: args.addresses.serviceCidr, vnetCidr: args.addresses.vnetCidr });
+        const runtimeScript = win.renderPrepareRuntime({ spec, node, versions: args.versions, cniConfig, prePull: args.prePull ?? [] });
         this.prepareRuntime = run(
             "prepare-runtime",
-            win.renderPrepareRuntime({ spec, node, versions: args.versions, cniConfig, prePull: args.prePull ?? [] }),
+            runtimeScript,
             {},
             { dependsOn: [this.featuresReady], customTimeouts: { create: "60m", update: "60m" } },
         );
@@ -138,6 +142,7 @@ export class WindowsNode extends pulumi.ComponentResource {
             flannelNetConf: spec.flannelBackend ? flannelNetConf(args.addresses.podCidr, spec.flannelBackend) : undefined,
             l2bridgeScript: spec.topology === "tor" ? win.renderL2BridgeService(node, spec.windowsNetworkName) : undefined,
         });
+        this.fingerprint = digest(featuresScript, runtimeScript, joinScript);
         // A fresh token per join; a changed join script mints a new one (init's token expires after 24 h).
         const token = args.master.joinToken(node.name, digest(joinScript), parent);
         const stdin = pulumi.secret(

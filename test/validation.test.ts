@@ -135,7 +135,15 @@ describe("sample and checks in the graph", () => {
         }
     });
 
-    it("validation: false-like settings: sampleService false plans neither", () => {
+    it("checks run again when the cluster changes or validationRun changes, and only then", () => {
+        const triggers = (args: string[]) => JSON.stringify(cachedPlan(args).graph!.one("cluster-check-node-ping").inputs.triggers);
+        const base = triggers([]);
+        assert.strictEqual(triggers(["--config", "validation=enforce"]), base, "same cluster, same triggers");
+        assert.notStrictEqual(triggers(["--config", "validationRun=again"]), base);
+        assert.notStrictEqual(triggers(["--config", "kubernetesVersion=1.35.3"]), base, "new node scripts");
+    });
+
+    it("sampleService false plans neither the sample nor the checks", () => {
         const run = cachedPlan(["--config", "sampleService=false"]);
         assert.strictEqual(run.code, 0, run.stderr);
         assert.strictEqual(run.graph!.find(/-check-|^sample/).length, 0);
