@@ -68,9 +68,10 @@ describe("Windows scripts", () => {
             assert.deepStrictEqual(JSON.parse(cniConfig).capabilities, { portMappings: true, dns: true });
         });
 
-        it(`${topology}: every script stops on errors`, () => {
+        it(`${topology}: every script stops on errors, and no Windows path lost its backslash`, () => {
             for (const [name, script] of Object.entries(scripts)) {
                 assert.match(script, /\$ErrorActionPreference = 'Stop'/, name);
+                assert.doesNotMatch(script, /\b[A-Z]:[A-Za-z]/, name);
             }
         });
     }

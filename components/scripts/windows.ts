@@ -71,6 +71,20 @@ $ProgressPreference = 'SilentlyContinue'
 function Invoke-Native([string]$What, [scriptblock]$Block) { & $Block; if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE" } }
 `;
 
+/**
+ * Runs a script file as SYSTEM from the Task Scheduler, outside this SSH session: it survives
+ * the session ending (a reboot, a NIC re-plumb) where a child process of sshd would not.
+ */
+const DETACHED_FN = `function Start-Detached([string]$Name, [string]$Script) {
+  $file = "C:\\k\\$Name.ps1"
+  Set-Content -Path $file -Encoding ascii -Value $Script
+  $action = New-ScheduledTaskAction -Execute powershell.exe -Argument "-NoProfile -ExecutionPolicy Bypass -File $file"
+  $principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\\SYSTEM' -LogonType ServiceAccount -RunLevel Highest
+  Register-ScheduledTask -TaskName $Name -Action $action -Principal $principal -Force | Out-Null
+  Start-ScheduledTask -TaskName $Name
+}
+`;
+
 const DOWNLOAD_FN = `function Get-Checked([string]$Path, [string]$Url, [string]$ShaUrl, [string]$Sha) {
   for ($i = 1; ; $i++) {
     & curl.exe -fsSL --retry 3 --retry-delay 5 -o $Path $Url
@@ -141,7 +155,7 @@ export function renderPrepareFeatures(input: FeaturesInput): string {
 }
 `
         : "";
-    return `${PRELUDE}
+    return `${PRELUDE}${DETACHED_FN}
 New-Item -ItemType Directory -Force C:\\k | Out-Null
 if (-not (Get-NetFirewallRule -Name hybrid-k8s-kubelet -ErrorAction SilentlyContinue)) {
   New-NetFirewallRule -Name hybrid-k8s-kubelet -DisplayName 'kubelet' -Direction Inbound -Protocol TCP -LocalPort 10250 -Action Allow | Out-Null
@@ -161,9 +175,7 @@ if ($feature.InstallState -eq 'Installed') {
 if ($feature.InstallState -ne 'InstallPending') {
   Install-WindowsFeature -Name Containers | Out-Null
 }
-$action = New-ScheduledTaskAction -Execute powershell.exe -Argument '-NoProfile -Command "Stop-Service sshd -Force; Restart-Computer -Force"'
-Register-ScheduledTask -TaskName hybrid-k8s-reboot -Action $action -User SYSTEM -RunLevel Highest -Force | Out-Null
-Start-ScheduledTask -TaskName hybrid-k8s-reboot
+Start-Detached hybrid-k8s-reboot 'Stop-Service sshd -Force; Restart-Computer -Force'
 Write-Output "rebooting to finish installing the Containers feature"
 `;
 }
@@ -214,7 +226,7 @@ Invoke-Native tar { tar.exe -xf (Join-Path $dl 'flannel-cni.tgz') -C $dl }
 Copy-Item -Force (Join-Path $dl 'flannel-amd64.exe') C:\\opt\\cni\\bin\\flannel.exe
 `
         : "";
-    return `${PRELUDE}${DOWNLOAD_FN}
+    return `${PRELUDE}${DOWNLOAD_FN}${DETACHED_FN}
 foreach ($d in 'C:\\k', 'C:\\opt\\cni\\bin', 'C:\\etc\\cni\\net.d', 'C:\\etc\\kube-flannel', 'C:\\var\\log\\kubernetes', "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm") {
   New-Item -ItemType Directory -Force $d | Out-Null
 }
@@ -269,10 +281,8 @@ foreach ($image in ${[PAUSE_IMAGE, ...input.prePull].map(ps).join(", ")}) {
 # dropped session cannot interrupt it), so that flannel's network later leaves SSH alone.
 Import-Module C:\\k\\hns.psm1 -DisableNameChecking
 if (-not (Get-HnsNetwork | Where-Object Name -EQ External)) {
-  $create = "Import-Module C:\\k\\hns.psm1 -DisableNameChecking; New-HNSNetwork -Type ${externalType} -AddressPrefix '192.168.255.0/30' -Gateway '192.168.255.1' -Name External${vsid}"
-  $action = New-ScheduledTaskAction -Execute powershell.exe -Argument "-NoProfile -Command $create"
-  Register-ScheduledTask -TaskName hybrid-k8s-external-network -Action $action -User SYSTEM -RunLevel Highest -Force | Out-Null
-  Start-ScheduledTask -TaskName hybrid-k8s-external-network
+  Start-Detached hybrid-k8s-external-network ${ps(`Import-Module C:\\k\\hns.psm1 -DisableNameChecking
+New-HNSNetwork -Type ${externalType} -AddressPrefix '192.168.255.0/30' -Gateway '192.168.255.1' -Name External${vsid}`)}
   for ($i = 0; -not (Get-HnsNetwork | Where-Object Name -EQ External); $i++) {
     if ($i -ge 120) { throw 'the External HNS network was not created' }
     Start-Sleep -Seconds 1
