@@ -61,6 +61,8 @@ export class LinuxMaster extends pulumi.ComponentResource {
     readonly provider: k8s.Provider;
     /** The API server as nodes reach it. */
     readonly apiServer: string;
+    /** The master VM's id: commands on the master run again when the VM is replaced. */
+    private readonly vmTrigger: pulumi.Output<string>;
 
     constructor(name: string, args: LinuxMasterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hybrid-k8s:index:LinuxMaster", name, {}, opts);
@@ -101,15 +103,18 @@ export class LinuxMaster extends pulumi.ComponentResource {
                     },
                 },
             },
-            parent,
+            // the VM's NIC attaches to one VM at a time: a replacement must wait for the old VM to go
+            { parent: this, deleteBeforeReplace: true },
         );
 
         this.connection = { host: this.publicIp, user: args.adminUsername, privateKey: args.sshPrivateKey };
         this.proxy = { host: this.publicIp, user: args.adminUsername, privateKey: args.sshPrivateKey };
+        // A new VM (same name, static IP) is a blank machine: every step on it runs again.
+        this.vmTrigger = this.vm.id;
         const run = (step: string, create: pulumi.Input<string>, extra: Partial<command.remote.CommandArgs> = {}, copts: pulumi.CustomResourceOptions = {}) =>
             new command.remote.Command(
                 `${name}-${step}`,
-                { connection: this.connection, create, addPreviousOutputInEnv: false, ...extra },
+                { connection: this.connection, create, addPreviousOutputInEnv: false, ...extra, triggers: [this.vmTrigger, ...((extra.triggers as unknown[] | undefined) ?? [])] },
                 // Commands die with the VM: destroying it never runs deletes against a machine that is gone.
                 { parent: this, deletedWith: this.vm, ...copts },
             );
@@ -175,7 +180,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
         const dependsOn = opts.dependsOn ? ([] as pulumi.Input<pulumi.Resource>[]).concat(opts.dependsOn as pulumi.Input<pulumi.Resource>[]) : [];
         return new command.remote.Command(
             name,
-            { connection: this.connection, addPreviousOutputInEnv: false, ...args },
+            { connection: this.connection, addPreviousOutputInEnv: false, ...args, triggers: [this.vmTrigger, ...((args.triggers as unknown[] | undefined) ?? [])] },
             { ...opts, deletedWith: this.vm, dependsOn: [this.init, ...dependsOn] },
         );
     }

@@ -79,7 +79,8 @@ export class WindowsNode extends pulumi.ComponentResource {
                     windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false, patchSettings: { patchMode: "Manual" } },
                 },
             },
-            parent,
+            // the VM's NIC attaches to one VM at a time: a replacement must wait for the old VM to go
+            { parent: this, deleteBeforeReplace: true },
         );
         // Windows ships without sshd and never runs custom data: the extension installs it.
         const ssh = new compute.VirtualMachineExtension(
@@ -107,7 +108,8 @@ export class WindowsNode extends pulumi.ComponentResource {
         const run = (step: string, script: string, extra: Partial<command.remote.CommandArgs>, copts: pulumi.CustomResourceOptions) =>
             new command.remote.Command(
                 `${name}-${step}`,
-                { connection, create: powershellCommand(script), addPreviousOutputInEnv: false, ...extra },
+                // A new VM (same name, static IP) is a blank machine: every step on it runs again.
+                { connection, create: powershellCommand(script), addPreviousOutputInEnv: false, ...extra, triggers: [this.vm.id, ...((extra.triggers as unknown[] | undefined) ?? [])] },
                 // Commands die with the VM: destroying it never runs deletes against a machine that is gone.
                 { parent: this, deletedWith: this.vm, ...copts },
             );

@@ -203,6 +203,15 @@ describe("Windows nodes in the graph (3 nodes)", () => {
         }
     });
 
+    it("a replaced VM is a blank machine: every command on a host re-runs when that host's VM changes", () => {
+        const g = run().graph!;
+        for (const r of g.doc.resources.filter((x) => x.type === "command:remote:Command" && !x.name.includes("-check-"))) {
+            const host = /-(podcidr|token)$/.test(r.name) || !r.name.startsWith("k8s-win-") ? "k8s-master-vm" : `${r.name.match(/^(k8s-win-\d+)-/)![1]}-vm`;
+            const triggers = r.inputs.triggers as string[];
+            assert.ok(Array.isArray(triggers) && triggers[0].endsWith(`/${host}`), `${r.name}: ${JSON.stringify(triggers)}`);
+        }
+    });
+
     it("the join takes its secrets on stdin, never logs, and the token step is secret too", () => {
         const g = run().graph!;
         const join = g.one("k8s-win-1-join");
