@@ -48,30 +48,6 @@ export class PlanGraph {
     waitsOn(a: PlanResource, b: PlanResource): boolean {
         return this.ancestors(a.urn).has(b.urn);
     }
-
-    /** Custom resources only (components do no work of their own). */
-    steps(): PlanResource[] {
-        return this.doc.resources.filter((r) => !r.type.startsWith("hybrid-k8s:index:"));
-    }
-
-    /** Longest-path level of every step: a step runs after all steps of lower levels it waits on. */
-    levels(): Map<string, number> {
-        const level = new Map<string, number>();
-        const visit = (urn: string): number => {
-            const known = level.get(urn);
-            if (known !== undefined) {
-                return known;
-            }
-            const deps = (this.byUrn.get(urn)?.dependsOn ?? []).filter((d) => this.byUrn.has(d));
-            const l = deps.length ? Math.max(...deps.map(visit)) + 1 : 0;
-            level.set(urn, l);
-            return l;
-        };
-        for (const r of this.steps()) {
-            visit(r.urn);
-        }
-        return level;
-    }
 }
 
 /**

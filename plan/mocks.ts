@@ -79,9 +79,7 @@ export class PlanMocks implements Mocks {
             const stdout = match ? match[1](args.name, inputs) : "";
             return { id: `${args.name}-id`, state: { ...inputs, stdout, stderr: "" } };
         }
-        if (args.type.startsWith("kubernetes:")) {
-            return { id: `${args.name}-id`, state: { ...inputs } };
-        }
+        // Kubernetes objects and providers: the API returns what was sent.
         return { id: `${args.name}-id`, state: { ...inputs } };
     }
 

@@ -23,19 +23,6 @@ export async function settle(): Promise<void> {
     await settings.waitForRPCs();
 }
 
-/** The resolved value of an Output. */
-export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply((v) => {
-        resolve(v);
-        return v;
-    }));
-}
-
-/** Whether an Output is secret. */
-export function isSecret<T>(o: pulumi.Output<T>): Promise<boolean> {
-    return pulumi.isSecret(o);
-}
-
 /** Records whose name starts with `prefix` (each test uses its own prefix). */
 export function recorded(prefix: string): RecordedResource[] {
     return mockRuntime().records.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));

@@ -4,7 +4,7 @@ import { planAddresses } from "../components/addressing";
 import { LinuxMaster } from "../components/linuxMaster";
 import { Network } from "../components/network";
 import { topologySpec } from "../components/topology";
-import { isSecret, mockRuntime, recorded, settle } from "./harness";
+import { mockRuntime, recorded, settle } from "./harness";
 import { cachedPlan } from "./planRun";
 
 describe("LinuxMaster (mock runtime)", () => {
@@ -63,9 +63,9 @@ describe("LinuxMaster (mock runtime)", () => {
         });
         const token = master.joinToken("secrets-node", "abc", { parent: master });
         const agents = master.agentKubeconfigs("secrets-agent-kubeconfigs", [{ key: "kubeProxy", namespace: "kube-system", serviceAccount: "kube-proxy", secret: "t" }], { parent: master });
-        assert.strictEqual(await isSecret(master.kubeconfig), true);
-        assert.strictEqual(await isSecret(token), true);
-        assert.strictEqual(await isSecret(agents), true);
+        assert.strictEqual(await pulumi.isSecret(master.kubeconfig), true);
+        assert.strictEqual(await pulumi.isSecret(token), true);
+        assert.strictEqual(await pulumi.isSecret(agents), true);
         await settle();
         const tokenCmd = recorded("secrets-node").find((r) => r.name === "secrets-node-token")!;
         assert.strictEqual(tokenCmd.inputs.logging, "none");
