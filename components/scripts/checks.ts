@@ -7,6 +7,7 @@ import { NodeAddress } from "../addressing";
 import { ValidationMode } from "../config";
 import { SAMPLE_CONTAINER, SAMPLE_HOST_PORT, SAMPLE_NAME, SAMPLE_NAMESPACE } from "../manifests/sample";
 import { TopologySpec } from "../topology";
+import { bashPrelude, KUBECTL } from "./linux";
 import { ps } from "./shell";
 
 export const CHECKS = ["node-ping", "pod-gateway", "windows-pods", "pod-from-master", "host-port", "pod-to-pod", "service-ip", "service-dns"] as const;
@@ -20,13 +21,9 @@ export interface CheckResult {
     informational?: boolean;
 }
 
-const BASH_PRELUDE = `#!/usr/bin/env bash
-if [ "$(id -u)" -ne 0 ] && [ -n "\${BASH_EXECUTION_STRING:-}" ]; then exec sudo -n bash -c "$BASH_EXECUTION_STRING"; fi
-set -uo pipefail
-`;
 
 function bashReport(mode: ValidationMode): string {
-    return `K="kubectl --kubeconfig /etc/kubernetes/admin.conf"
+    return `K="${KUBECTL}"
 mode=${mode}
 # report NAME PASS DETAIL: one JSON line; a failure ends the step in enforce mode
 report() {
@@ -51,7 +48,7 @@ export interface MasterCheckInput {
 
 /** Master-side scripts, one per check (keys are check names). */
 export function renderMasterChecks(input: MasterCheckInput): Partial<Record<CheckName, string>> {
-    const head = BASH_PRELUDE + bashReport(input.mode);
+    const head = bashPrelude(false) + bashReport(input.mode);
     const winIps = input.windows.map((n) => n.privateIp).join(" ");
     const dns = `${SAMPLE_NAME}.${SAMPLE_NAMESPACE}.svc.cluster.local`;
     return {

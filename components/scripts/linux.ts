@@ -4,19 +4,24 @@ import { NodeAddress } from "../addressing";
 import { sh } from "./shell";
 
 /**
- * Every script starts here. The remote command runs the text with `bash -c` as the admin user;
+ * Every script starts here (checks pass stopOnError false: they probe failures and report them).
+ * The remote command runs the text with `bash -c` as the admin user;
  * the first line re-runs the same text as root (stdin is inherited, so secrets on stdin still
  * arrive). Azure's admin user has passwordless sudo.
  */
-const PRELUDE = `#!/usr/bin/env bash
+export function bashPrelude(stopOnError = true): string {
+    return `#!/usr/bin/env bash
 if [ "$(id -u)" -ne 0 ] && [ -n "\${BASH_EXECUTION_STRING:-}" ]; then exec sudo -n bash -c "$BASH_EXECUTION_STRING"; fi
-set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
+set -${stopOnError ? "e" : ""}uo pipefail
+`;
+}
+
+const PRELUDE = `${bashPrelude()}export DEBIAN_FRONTEND=noninteractive
 retry() { local n=1; until "$@"; do if [ "$n" -ge 5 ]; then echo "failed after $n tries: $*" >&2; return 1; fi; sleep $((n * 5)); n=$((n + 1)); done; }
 `;
 
 /** kubectl as cluster admin, on the master. */
-const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
+export const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
 
 /** cloud-init for the master: sshd takes many concurrent connections (it proxies every Windows node). */
 export function masterCloudInit(): string {
