@@ -171,7 +171,8 @@ async function main(): Promise<number> {
     if (!opts.quiet) {
         process.stdout.write(renderTree(doc));
     }
-    const rel = path.relative(process.cwd(), opts.out) || ".";
+    const relative = path.relative(process.cwd(), opts.out) || ".";
+    const rel = relative.startsWith("..") ? opts.out : relative;
     process.stdout.write(
         [
             "",
