@@ -104,7 +104,8 @@ export class WindowsNode extends pulumi.ComponentResource {
             privateKey: args.sshPrivateKey,
             proxy: args.master.proxy,
         });
-        const polling = { ...connection, dialErrorLimit: -1, perDialTimeout: 30 };
+        // Readiness polls wait as long as it takes, for the node and for the master as its proxy.
+        const polling = { ...connection, dialErrorLimit: -1, perDialTimeout: 30, proxy: { ...args.master.proxy, dialErrorLimit: -1 } };
         const run = (step: string, script: string, extra: Partial<command.remote.CommandArgs>, copts: pulumi.CustomResourceOptions) =>
             new command.remote.Command(
                 `${name}-${step}`,
