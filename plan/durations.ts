@@ -31,13 +31,13 @@ export const DURATIONS: DurationRule[] = [
     { type: /Command$/, name: /win-\d+-ready$/, minutes: 0.5, basis: "first SSH round trip through the proxy after sshd starts" },
     { type: /Command$/, name: /prepare-features$/, minutes: 2, basis: "Install-WindowsFeature Containers: 1-3 min" },
     { type: /Command$/, name: /features-ready$/, minutes: 2, basis: "Windows Server reboot until sshd answers again: 1.5-2.5 min" },
-    { type: /Command$/, name: /prepare-runtime$/, minutes: 5, basis: "binaries (~300 MB) plus the servercore:ltsc2022 image (~2.5 GB compressed) pull and extract" },
+    { type: /Command$/, name: /prepare-runtime$/, minutes: 2, basis: "binaries (~300 MB) and the pause image; the servercore pull goes on in the background" },
     { type: /Command$/, name: /-join$/, minutes: 1.5, basis: "kubeadm join, service start, flannel network creation, node Ready" },
     { type: /Command$/, name: /-check-/, minutes: 0.3, basis: "a handful of pings and HTTP requests" },
     { type: /Command$/, minutes: 0.1, basis: "short kubectl/kubeadm calls on the master (podcidr, token, kubeconfig)" },
     // Kubernetes objects: the API answers at once; workloads wait for rollout.
     { type: /apps\/v1:DaemonSet$/, minutes: 0.5, basis: "flannel image pull and pod start on the master" },
-    { type: /apps\/v1:Deployment$/, minutes: 1, basis: "Windows pod start with a pre-pulled image" },
+    { type: /apps\/v1:Deployment$/, minutes: 2.5, basis: "the rest of the servercore:ltsc2022 pull (~2.5 GB compressed, ~3.5 min, started by prepare-runtime and overlapping the join), then pod start" },
     { type: /^kubernetes:/, minutes: 0.05, basis: "API object create" },
     { type: /^pulumi:providers:/, minutes: 0, basis: "provider configuration" },
 ];

@@ -124,6 +124,15 @@ describe("Windows scripts", () => {
         assert.strictEqual(win.windowsDownloads(versions, topologySpec("tor"))["flanneld.exe"], undefined, "tor runs no flannel");
     });
 
+    it("the runtime pulls the sandbox image itself and the sample's image in the background", () => {
+        const runtime = scriptsFor("vxlan").scripts["prepare-runtime"];
+        assert.match(runtime, /Invoke-Native 'pull registry\.k8s\.io\/pause:3\.10'/);
+        assert.match(runtime, /Start-Detached hybrid-k8s-prepull '[^\n]*pull ''mcr\.microsoft\.com\/windows\/servercore:ltsc2022''/);
+        assert.match(win.containerdConfig("2.1.4"), /sandbox = 'registry\.k8s\.io\/pause:3\.10'/);
+        assert.match(win.containerdConfig("2.1.4"), /bin_dirs = \['C:\\opt\\cni\\bin'\]/);
+        assert.match(win.containerdConfig("2.0.6"), /bin_dir = 'C:\\opt\\cni\\bin'/);
+    });
+
     it("boot order: containerd → flanneld → kubelet → kube-proxy", () => {
         const join = scriptsFor("vxlan").scripts.join;
         assert.match(join, /Install-AgentService 'flanneld' C:\\k\\start-flanneld\.ps1 @\('containerd'\)/);

@@ -272,11 +272,18 @@ Set-Content -Path C:\\k\\crictl.yaml -Encoding ascii -Value "runtime-endpoint: $
 Get-ChildItem 'C:\\etc\\cni\\net.d', "$env:ProgramFiles\\containerd\\cni\\conf" -Filter '*nat*' -ErrorAction SilentlyContinue | Remove-Item -Force
 Set-Content -Path C:\\etc\\cni\\net.d\\10-hybrid-k8s.conf -Encoding ascii -Value ${ps(input.cniConfig)}
 
-# Pre-pull images while the control plane is still bootstrapping.
-foreach ($image in ${[PAUSE_IMAGE, ...input.prePull].map(ps).join(", ")}) {
-  Invoke-Native "pull $image" { & C:\\k\\crictl.exe --config C:\\k\\crictl.yaml pull $image | Out-Null }
+# The sandbox image now: every pod needs it.
+Invoke-Native 'pull ${PAUSE_IMAGE}' { & C:\\k\\crictl.exe --config C:\\k\\crictl.yaml pull '${PAUSE_IMAGE}' | Out-Null }
+${
+    input.prePull.length
+        ? `# Workload images in the background: the join does not need them, and the pull (gigabytes for
+# servercore) overlaps it. Pods that start earlier simply wait for the same pull in containerd.
+Start-Detached hybrid-k8s-prepull ${ps(
+              input.prePull.map((i) => `& C:\\k\\crictl.exe --config C:\\k\\crictl.yaml pull '${i}' *>> C:\\var\\log\\kubernetes\\prepull.log`).join("\n"),
+          )}
+`
+        : ""
 }
-
 # The first HNS network re-plumbs the NIC. Create a dummy External network now (detached, so a
 # dropped session cannot interrupt it), so that flannel's network later leaves SSH alone.
 Import-Module C:\\k\\hns.psm1 -DisableNameChecking
