@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { FlannelInput, flannelObjects, K8sObject } from "./manifests/flannel";
+import { check, checkCidr, checkVersion } from "./validate";
 
 export interface FlannelArgs extends FlannelInput {
     provider: k8s.Provider;
@@ -22,6 +23,9 @@ export class Flannel extends pulumi.ComponentResource {
     readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: FlannelArgs, opts?: pulumi.ComponentResourceOptions) {
+        checkVersion(args.flannelVersion, "flannelVersion");
+        check(/^\d+\.\d+\.\d+(-flannel\d+)?$/.test(args.cniPluginVersion), "cniPluginVersion", `"${args.cniPluginVersion}" is not a version like 1.8.0-flannel1`);
+        checkCidr(args.podCidr, "podCidr");
         super("hybrid-k8s:index:Flannel", name, {}, opts);
         const o = flannelObjects(args);
         const res = { parent: this, provider: args.provider };

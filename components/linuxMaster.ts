@@ -13,6 +13,7 @@ import { torBridgeConf, torMasqueradeScript } from "./manifests/cni";
 import { nodeNic, NodeNetworking, nodeVmArgs } from "./network";
 import * as linux from "./scripts/linux";
 import { TopologySpec } from "./topology";
+import { check, checkVersion } from "./validate";
 
 type Connection = command.types.input.remote.ConnectionArgs;
 type ProxyConnection = command.types.input.remote.ProxyConnectionArgs;
@@ -65,6 +66,10 @@ export class LinuxMaster extends pulumi.ComponentResource {
     private readonly vmTrigger: pulumi.Output<string>;
 
     constructor(name: string, args: LinuxMasterArgs, opts?: pulumi.ComponentResourceOptions) {
+        checkVersion(args.kubernetesVersion, "kubernetesVersion");
+        checkVersion(args.containerdVersion, "containerdVersion");
+        check(/^(ssh-rsa|ssh-ed25519) \S+/.test(args.sshPublicKey), "sshPublicKey", "needs an OpenSSH public key (ssh-ed25519 ... or ssh-rsa ...)");
+        check(args.adminUsername.length > 0, "adminUsername", "needs a user name, e.g. azureuser");
         super("hybrid-k8s:index:LinuxMaster", name, {}, opts);
         const parent = { parent: this };
         const net = args.network;

@@ -5,8 +5,9 @@ import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import { AddressPlan } from "./addressing";
-import { ImageRef, Topology } from "./config";
+import { ImageRef, Topology, TOPOLOGIES } from "./config";
 import { podRoutes, securityRules, topologySpec } from "./topology";
+import { check, checkCidr } from "./validate";
 
 export interface NetworkArgs {
     /** Pod network topology; decides NSG rules, the route table and NIC IP forwarding. */
@@ -44,6 +45,8 @@ export class Network extends pulumi.ComponentResource implements NodeNetworking 
     readonly tags: Record<string, string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        check(TOPOLOGIES.includes(args.topology), "topology", `"${args.topology}" is not one of ${TOPOLOGIES.join(", ")}`);
+        checkCidr(args.adminCidr, "adminCidr");
         super("hybrid-k8s:index:Network", name, {}, opts);
         const parent = { parent: this };
         const spec = topologySpec(args.topology);

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { K8sObject } from "./manifests/flannel";
 import { SampleInput, sampleObjects } from "./manifests/sample";
 import { digest } from "./scripts/shell";
+import { check, checkCidr } from "./validate";
 
 export interface SampleServiceArgs extends SampleInput {
     provider: k8s.Provider;
@@ -19,6 +20,8 @@ export class SampleService extends pulumi.ComponentResource {
     readonly fingerprint: string;
 
     constructor(name: string, args: SampleServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        check(Number.isInteger(args.windowsNodeCount) && args.windowsNodeCount >= 1, "windowsNodeCount", "the sample needs at least one Windows node");
+        checkCidr(`${args.clusterIp}/32`, "clusterIp");
         super("hybrid-k8s:index:SampleService", name, {}, opts);
         const o = sampleObjects(args);
         const as = <T>(obj: K8sObject) => obj as unknown as T;

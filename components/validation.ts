@@ -5,12 +5,13 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { AddressPlan } from "./addressing";
-import { ValidationMode } from "./config";
+import { VALIDATION_MODES, ValidationMode } from "./config";
 import { LinuxMaster } from "./linuxMaster";
 import { SampleService } from "./sampleService";
 import { mergeResults, renderMasterChecks, renderWindowsChecks } from "./scripts/checks";
 import { powershellCommand } from "./scripts/shell";
 import { TopologySpec } from "./topology";
+import { check } from "./validate";
 import { WindowsNode } from "./windowsNode";
 
 export interface ValidationArgs {
@@ -32,8 +33,9 @@ export class Validation extends pulumi.ComponentResource {
     readonly results: pulumi.Output<ValidationResults>;
 
     constructor(name: string, args: ValidationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("hybrid-k8s:index:Validation", name, {}, opts);
         const mode = args.mode ?? "enforce";
+        check(VALIDATION_MODES.includes(mode), "mode", `"${mode}" is not one of ${VALIDATION_MODES.join(", ")}`);
+        super("hybrid-k8s:index:Validation", name, {}, opts);
         // the checks probe the sample: they run once it is up
         const after = [args.sample.deployment, args.sample.service];
         // Checks run again when the cluster changed (a node's scripts, the sample) or on request.

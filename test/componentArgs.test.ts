@@ -1,0 +1,78 @@
+import * as assert from "assert";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { planAddresses } from "../components/addressing";
+import { Flannel } from "../components/flannel";
+import { LinuxMaster, LinuxMasterArgs } from "../components/linuxMaster";
+import { Network } from "../components/network";
+import { SampleService } from "../components/sampleService";
+import { WindowsNode } from "../components/windowsNode";
+import { topologySpec, FlannelBackend } from "../components/topology";
+import { Topology } from "../components/config";
+import { mockRuntime, settle } from "./harness";
+
+const addresses = planAddresses({ vnetCidr: "10.240.0.0/16", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", windowsNodeCount: 1 });
+
+/** Runs `create`, expects an InputPropertyError naming `path`, and that nothing was registered. */
+async function rejects(path: string, create: () => unknown): Promise<void> {
+    const monitor = mockRuntime();
+    await settle();
+    const before = monitor.records.length;
+    assert.throws(create, (e: unknown) => e instanceof pulumi.InputPropertyError && (e as pulumi.InputPropertyError).propertyPath === path, `expected an error naming ${path}`);
+    await settle();
+    assert.strictEqual(monitor.records.length, before, "no resource was registered");
+}
+
+describe("component arguments are checked before anything is created", () => {
+    it("Network: an unknown topology, a bad adminCidr", async () => {
+        await rejects("topology", () => new Network("args-net-1", { topology: "mesh" as Topology, addresses, adminCidr: "203.0.113.7/32" }));
+        await rejects("adminCidr", () => new Network("args-net-2", { topology: "vxlan", addresses, adminCidr: "my laptop" }));
+    });
+
+    it("LinuxMaster: versions and the SSH key", async () => {
+        mockRuntime();
+        const net = new Network("args-net-ok", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
+        const base: LinuxMasterArgs = {
+            network: net,
+            addresses,
+            spec: topologySpec("vxlan"),
+            kubernetesVersion: "1.35.4",
+            containerdVersion: "2.1.4",
+            vmSize: "Standard_D2s_v5",
+            image: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
+            adminUsername: "azureuser",
+            sshPublicKey: "ssh-ed25519 AAAA me",
+            sshPrivateKey: pulumi.secret("key"),
+        };
+        await rejects("kubernetesVersion", () => new LinuxMaster("args-master-1", { ...base, kubernetesVersion: "v1.35" }));
+        await rejects("containerdVersion", () => new LinuxMaster("args-master-2", { ...base, containerdVersion: "latest" }));
+        await rejects("sshPublicKey", () => new LinuxMaster("args-master-3", { ...base, sshPublicKey: "" }));
+
+        // WindowsNode: a computer name over 15 characters, a version that is not one
+        const master = new LinuxMaster("args-master-ok", base);
+        const node = addresses.windows[0];
+        const versions = { kubernetesVersion: "1.35.4", containerdVersion: "2.1.4", flannelVersion: "0.27.4", flannelCniPluginVersion: "1.8.0-flannel1", cniPluginsVersion: "1.8.0", sdnPluginsVersion: "0.3.1" };
+        const win = {
+            network: net, master, node, addresses, spec: topologySpec("vxlan"), versions, vmSize: "Standard_D4s_v5",
+            image: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter-azure-edition", version: "latest" },
+            adminUsername: "azureuser", adminPassword: pulumi.secret("Correct-Horse-9"), sshPublicKey: "ssh-ed25519 AAAA me", sshPrivateKey: pulumi.secret("key"), agentKubeconfigs: {},
+        };
+        await rejects("node.name", () => new WindowsNode("args-win-1", { ...win, node: { ...node, name: "a-windows-node-name-too-long" } }));
+        await rejects("versions.containerdVersion", () => new WindowsNode("args-win-2", { ...win, versions: { ...versions, containerdVersion: "2.1" } }));
+    });
+
+    it("Flannel: versions and the pod CIDR", async () => {
+        const spec = topologySpec("vxlan");
+        const provider = undefined as unknown as k8s.Provider; // never reached: the checks come first
+        const args = { provider, spec: { ...spec, flannelBackend: spec.flannelBackend as FlannelBackend }, podCidr: "10.244.0.0/16", flannelVersion: "0.27.4", cniPluginVersion: "1.8.0-flannel1" };
+        await rejects("flannelVersion", () => new Flannel("args-flannel-1", { ...args, flannelVersion: "v0.27.4" }));
+        await rejects("cniPluginVersion", () => new Flannel("args-flannel-2", { ...args, cniPluginVersion: "latest" }));
+        await rejects("podCidr", () => new Flannel("args-flannel-3", { ...args, podCidr: "10.244.0.0" }));
+    });
+
+    it("SampleService: needs a Windows node and a valid cluster IP", async () => {
+        const provider = undefined as unknown as k8s.Provider; // never reached: the checks come first
+        await rejects("windowsNodeCount", () => new SampleService("args-sample-1", { provider, joins: [], windowsNodeCount: 0, clusterIp: "10.96.0.200" }));
+        await rejects("clusterIp", () => new SampleService("args-sample-2", { provider, joins: [], windowsNodeCount: 1, clusterIp: "10.96.0" }));
+    });
+});
