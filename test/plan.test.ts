@@ -27,6 +27,13 @@ describe("npm run plan (end to end)", () => {
             assert.ok(fs.statSync(path.join(run.out, f)).size > 100, f);
         }
         assert.match(fs.readFileSync(path.join(run.out, "graph.mmd"), "utf8"), /^flowchart LR/);
+        // what runs on each machine: cloud-init, the OpenSSH extension, every command step
+        const scripts = fs.readdirSync(path.join(run.out, "scripts"));
+        for (const f of ["k8s-master-vm.cloud-init.yaml", "k8s-win-1-openssh.ps1", "k8s-master-init.sh", "k8s-win-2-join.ps1", "k8s-win-1-podcidr.delete.sh"]) {
+            assert.ok(scripts.includes(f), f);
+        }
+        assert.match(fs.readFileSync(path.join(run.out, "scripts", "k8s-master-vm.cloud-init.yaml"), "utf8"), /^#cloud-config\n[\s\S]*MaxStartups/);
+        assert.ok(fs.readdirSync(path.join(run.out, "manifests")).includes("flannel-ds.yaml"));
         assert.match(fs.readFileSync(path.join(run.out, "graph.dot"), "utf8"), /^digraph/);
     });
 
