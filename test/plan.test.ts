@@ -2,6 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
+import * as yaml from "js-yaml";
+import { validateObject } from "./k8sSchema";
 import { drawnEdges } from "../plan/writers";
 import { cachedPlan, runPlan } from "./planRun";
 
@@ -60,6 +62,17 @@ describe("npm run plan (end to end)", () => {
             assert.deepStrictEqual([...reach(r.urn)].sort(), [...g.ancestors(r.urn)].sort(), r.name);
         }
         assert.ok(drawnEdges(run.doc!).length < run.doc!.resources.reduce((n, r) => n + r.dependsOn.length, 0));
+    });
+
+    it("every manifest the plan writes is valid against the Kubernetes API schema", () => {
+        for (const args of [[], ["--config", "topology=host-gw"]]) {
+            const dir = path.join(cachedPlan(args).out, "manifests");
+            const files = fs.readdirSync(dir);
+            assert.ok(files.length >= 8, files.join(", "));
+            for (const f of files) {
+                validateObject(yaml.load(fs.readFileSync(path.join(dir, f), "utf8")) as { apiVersion: string; kind: string });
+            }
+        }
     });
 
     it("records implicit dependencies through Outputs, not only explicit dependsOn", () => {
