@@ -134,6 +134,30 @@ esac`);
         assert.deepStrictEqual(conf.plugins[0].ipam.ranges, [[{ subnet: "10.244.0.0/24", gateway: "10.244.0.1" }]]);
     });
 
+    it("agent kubeconfigs: one JSON object of kubeconfigs at the private address, from the service-account tokens", () => {
+        const sb = sandbox();
+        sb.run("mkdir -p /etc/kubernetes/pki && printf 'CA' > /etc/kubernetes/pki/ca.crt");
+        sb.fake("kubectl", `case "$*" in
+  *"get secret"*flannel-windows-token*) printf '%s' "$(printf 'flannel-token' | base64)" ;;
+  *"get secret"*) printf '' ;;
+  *) cat > /dev/null ;;
+esac`);
+        const res = sb.run(scripts.agents);
+        assert.strictEqual(res.code, 0, res.stderr);
+        const out = JSON.parse(res.stdout);
+        assert.deepStrictEqual(Object.keys(out), ["flannel"]);
+        assert.match(out.flannel, /server: https:\/\/10\.240\.0\.4:6443/);
+        assert.match(out.flannel, /token: flannel-token/);
+        assert.match(out.flannel, /certificate-authority-data: Q0E=/);
+        // a token that never appears fails the step, naming the account
+        const empty = sandbox();
+        empty.run("mkdir -p /etc/kubernetes/pki && printf 'CA' > /etc/kubernetes/pki/ca.crt");
+        empty.fake("kubectl", `case "$*" in *"get secret"*) printf '' ;; *) cat > /dev/null ;; esac`);
+        const failed = empty.run(scripts.agents);
+        assert.strictEqual(failed.code, 1);
+        assert.match(failed.stderr, /no token for kube-flannel\/flannel/);
+    });
+
     describe("podcidr", () => {
         function fakeNode(sb: ReturnType<typeof sandbox>, state: "missing" | "empty" | string) {
             // kubectl get node: exists unless missing; jsonpath: the current podCIDR
