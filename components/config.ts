@@ -142,7 +142,10 @@ const DISALLOWED_USERNAMES = new Set([
     "support_388945a0", "sys", "test2", "test3", "user4", "user5",
 ]);
 
-const SEMVER = /^\d+\.\d+\.\d+$/;
+/** A release version, x.y.z without a leading v. */
+export const SEMVER = /^\d+\.\d+\.\d+$/;
+/** A flannel CNI plugin release, x.y.z with an optional -flannelN suffix. */
+export const FLANNEL_CNI_VERSION = /^\d+\.\d+\.\d+(-flannel\d+)?$/;
 /** Oldest Kubernetes minor accepted: kubelet flags and Windows features are derived for >= 1.33. */
 export const MIN_KUBERNETES_MINOR = 33;
 
@@ -320,7 +323,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         }
     }
     const cniTag = str("flannelCniPluginVersion");
-    if (!/^\d+\.\d+\.\d+(-flannel\d+)?$/.test(cniTag)) {
+    if (!FLANNEL_CNI_VERSION.test(cniTag)) {
         bad("flannelCniPluginVersion", `${show(cniTag)} is not a flannel CNI plugin version like ${KEYS.flannelCniPluginVersion.default}.`);
     }
 

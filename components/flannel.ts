@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { FlannelInput, flannelObjects, K8sObject } from "./manifests/flannel";
-import { check, checkCidr, checkVersion } from "./validate";
+import { checkCidr, checkFlannelCniVersion, checkVersion } from "./validate";
 
 export interface FlannelArgs extends FlannelInput {
     provider: k8s.Provider;
@@ -24,7 +24,7 @@ export class Flannel extends pulumi.ComponentResource {
 
     constructor(name: string, args: FlannelArgs, opts?: pulumi.ComponentResourceOptions) {
         checkVersion(args.flannelVersion, "flannelVersion");
-        check(/^\d+\.\d+\.\d+(-flannel\d+)?$/.test(args.cniPluginVersion), "cniPluginVersion", `"${args.cniPluginVersion}" is not a version like 1.8.0-flannel1`);
+        checkFlannelCniVersion(args.cniPluginVersion, "cniPluginVersion");
         checkCidr(args.podCidr, "podCidr");
         super("hybrid-k8s:index:Flannel", name, {}, opts);
         const o = flannelObjects(args);

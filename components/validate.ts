@@ -2,6 +2,7 @@
 // and name the argument and the fix (pulumi.InputPropertyError).
 import * as pulumi from "@pulumi/pulumi";
 import { parseCidr } from "./addressing";
+import { FLANNEL_CNI_VERSION, SEMVER } from "./config";
 
 /** Throws an InputPropertyError naming `propertyPath` unless `ok`. */
 export function check(ok: boolean, propertyPath: string, reason: string): void {
@@ -11,7 +12,11 @@ export function check(ok: boolean, propertyPath: string, reason: string): void {
 }
 
 export function checkVersion(value: string, propertyPath: string): void {
-    check(/^\d+\.\d+\.\d+$/.test(value), propertyPath, `"${value}" is not a version like 1.2.3 (no leading v)`);
+    check(SEMVER.test(value), propertyPath, `"${value}" is not a version like 1.2.3 (no leading v)`);
+}
+
+export function checkFlannelCniVersion(value: string, propertyPath: string): void {
+    check(FLANNEL_CNI_VERSION.test(value), propertyPath, `"${value}" is not a version like 1.8.0-flannel1`);
 }
 
 export function checkCidr(value: string, propertyPath: string): void {

@@ -13,7 +13,7 @@ import { nodeNic, NodeNetworking, nodeVmArgs } from "./network";
 import { digest, powershellCommand } from "./scripts/shell";
 import * as win from "./scripts/windows";
 import { TopologySpec } from "./topology";
-import { check, checkVersion } from "./validate";
+import { check, checkFlannelCniVersion, checkVersion } from "./validate";
 
 export interface WindowsNodeArgs {
     network: NodeNetworking;
@@ -59,11 +59,7 @@ export class WindowsNode extends pulumi.ComponentResource {
         const { node, network: net, spec } = args;
         check(node.name.length <= 15 && node.name === node.name.toLowerCase(), "node.name", `"${node.name}" must be lowercase and at most 15 characters (a Windows computer name)`);
         for (const [key, value] of Object.entries(args.versions)) {
-            if (key === "flannelCniPluginVersion") {
-                check(/^\d+\.\d+\.\d+(-flannel\d+)?$/.test(value), `versions.${key}`, `"${value}" is not a version like 1.8.0-flannel1`);
-            } else {
-                checkVersion(value, `versions.${key}`);
-            }
+            (key === "flannelCniPluginVersion" ? checkFlannelCniVersion : checkVersion)(value, `versions.${key}`);
         }
         super("hybrid-k8s:index:WindowsNode", name, {}, opts);
         const parent = { parent: this };
