@@ -12,6 +12,7 @@ import { ImageRef } from "./config";
 import { torBridgeConf, torMasqueradeScript } from "./manifests/cni";
 import { nodeNic, NodeNetworking, nodeVmArgs } from "./network";
 import * as linux from "./scripts/linux";
+import { hostCommand, SECRET_COMMAND } from "./hostCommand";
 import { TopologySpec } from "./topology";
 import { check, checkVersion } from "./validate";
 
@@ -38,12 +39,6 @@ export interface LinuxMasterArgs {
     readyTimeout?: string;
 }
 
-/** The secret-safe settings of a command that reads or writes secrets. */
-export const SECRET_COMMAND = {
-    logging: "none" as const,
-    addPreviousOutputInEnv: false,
-};
-
 export class LinuxMaster extends pulumi.ComponentResource {
     readonly vm: compute.VirtualMachine;
     readonly publicIp: pulumi.Output<string>;
@@ -62,8 +57,6 @@ export class LinuxMaster extends pulumi.ComponentResource {
     readonly provider: k8s.Provider;
     /** The API server as nodes reach it. */
     readonly apiServer: string;
-    /** The master VM's id: commands on the master run again when the VM is replaced. */
-    private readonly vmTrigger: pulumi.Output<string>;
 
     constructor(name: string, args: LinuxMasterArgs, opts?: pulumi.ComponentResourceOptions) {
         checkVersion(args.kubernetesVersion, "kubernetesVersion");
@@ -114,15 +107,8 @@ export class LinuxMaster extends pulumi.ComponentResource {
 
         this.connection = { host: this.publicIp, user: args.adminUsername, privateKey: args.sshPrivateKey };
         this.proxy = { host: this.publicIp, user: args.adminUsername, privateKey: args.sshPrivateKey };
-        // A new VM (same name, static IP) is a blank machine: every step on it runs again.
-        this.vmTrigger = this.vm.id;
         const run = (step: string, create: pulumi.Input<string>, extra: Partial<command.remote.CommandArgs> = {}, copts: pulumi.CustomResourceOptions = {}) =>
-            new command.remote.Command(
-                `${name}-${step}`,
-                { connection: this.connection, create, addPreviousOutputInEnv: false, ...extra, triggers: [this.vmTrigger, ...((extra.triggers as unknown[] | undefined) ?? [])] },
-                // Commands die with the VM: destroying it never runs deletes against a machine that is gone.
-                { parent: this, deletedWith: this.vm, ...copts },
-            );
+            hostCommand(`${name}-${step}`, this.vm, { connection: this.connection, create, ...extra }, { parent: this, ...copts });
 
         // One readiness poll, with an unlimited dial budget: a new VM takes minutes to answer SSH.
         this.ready = run(
@@ -183,11 +169,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
     /** A command that runs on the master once the control plane is up. */
     private onMaster(name: string, args: Partial<command.remote.CommandArgs> & { create: pulumi.Input<string> }, opts: pulumi.CustomResourceOptions): command.remote.Command {
         const dependsOn = opts.dependsOn ? ([] as pulumi.Input<pulumi.Resource>[]).concat(opts.dependsOn as pulumi.Input<pulumi.Resource>[]) : [];
-        return new command.remote.Command(
-            name,
-            { connection: this.connection, addPreviousOutputInEnv: false, ...args, triggers: [this.vmTrigger, ...((args.triggers as unknown[] | undefined) ?? [])] },
-            { ...opts, deletedWith: this.vm, dependsOn: [this.init, ...dependsOn] },
-        );
+        return hostCommand(name, this.vm, { connection: this.connection, ...args }, { ...opts, dependsOn: [this.init, ...dependsOn] });
     }
 
     /**

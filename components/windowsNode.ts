@@ -7,7 +7,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { AddressPlan, NodeAddress } from "./addressing";
 import { ImageRef } from "./config";
-import { LinuxMaster, SECRET_COMMAND } from "./linuxMaster";
+import { hostCommand, SECRET_COMMAND } from "./hostCommand";
+import { LinuxMaster } from "./linuxMaster";
 import { flannelNetConf, windowsCniConf } from "./manifests/cni";
 import { nodeNic, NodeNetworking, nodeVmArgs } from "./network";
 import { digest, powershellCommand } from "./scripts/shell";
@@ -109,13 +110,7 @@ export class WindowsNode extends pulumi.ComponentResource {
         // Readiness polls wait as long as it takes, for the node and for the master as its proxy.
         const polling = { ...connection, dialErrorLimit: -1, perDialTimeout: 30, proxy: { ...args.master.proxy, dialErrorLimit: -1 } };
         const run = (step: string, script: string, extra: Partial<command.remote.CommandArgs>, copts: pulumi.CustomResourceOptions) =>
-            new command.remote.Command(
-                `${name}-${step}`,
-                // A new VM (same name, static IP) is a blank machine: every step on it runs again.
-                { connection, create: powershellCommand(script), addPreviousOutputInEnv: false, ...extra, triggers: [this.vm.id, ...((extra.triggers as unknown[] | undefined) ?? [])] },
-                // Commands die with the VM: destroying it never runs deletes against a machine that is gone.
-                { parent: this, deletedWith: this.vm, ...copts },
-            );
+            hostCommand(`${name}-${step}`, this.vm, { connection, create: powershellCommand(script), ...extra }, { parent: this, ...copts });
 
         const featuresScript = win.renderPrepareFeatures({ spec });
         // Steps on this node run in order: ready → prepare-features → features-ready → prepare-runtime.
