@@ -1,17 +1,17 @@
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { planAddresses } from "../components/addressing";
 import { Flannel } from "../components/flannel";
-import { LinuxMaster, LinuxMasterArgs } from "../components/linuxMaster";
+import { LinuxMaster } from "../components/linuxMaster";
 import { Network } from "../components/network";
 import { SampleService } from "../components/sampleService";
 import { WindowsNode } from "../components/windowsNode";
 import { topologySpec, FlannelBackend } from "../components/topology";
 import { Topology } from "../components/config";
+import { defaultAddresses, masterArgs, VERSIONS, windowsNodeArgs } from "./fixtures";
 import { mockRuntime, settle } from "./harness";
 
-const addresses = planAddresses({ vnetCidr: "10.240.0.0/16", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", windowsNodeCount: 1 });
+const addresses = defaultAddresses(1);
 
 /** Runs `create`, expects an InputPropertyError naming `path`, and that nothing was registered. */
 async function rejects(path: string, create: () => unknown): Promise<void> {
@@ -32,33 +32,16 @@ describe("component arguments are checked before anything is created", () => {
     it("LinuxMaster: versions and the SSH key", async () => {
         mockRuntime();
         const net = new Network("args-net-ok", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
-        const base: LinuxMasterArgs = {
-            network: net,
-            addresses,
-            spec: topologySpec("vxlan"),
-            kubernetesVersion: "1.35.4",
-            containerdVersion: "2.1.4",
-            vmSize: "Standard_D2s_v5",
-            image: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
-            adminUsername: "azureuser",
-            sshPublicKey: "ssh-ed25519 AAAA me",
-            sshPrivateKey: pulumi.secret("key"),
-        };
+        const base = masterArgs(net, addresses);
         await rejects("kubernetesVersion", () => new LinuxMaster("args-master-1", { ...base, kubernetesVersion: "v1.35" }));
         await rejects("containerdVersion", () => new LinuxMaster("args-master-2", { ...base, containerdVersion: "latest" }));
         await rejects("sshPublicKey", () => new LinuxMaster("args-master-3", { ...base, sshPublicKey: "" }));
 
         // WindowsNode: a computer name over 15 characters, a version that is not one
         const master = new LinuxMaster("args-master-ok", base);
-        const node = addresses.windows[0];
-        const versions = { kubernetesVersion: "1.35.4", containerdVersion: "2.1.4", flannelVersion: "0.27.4", flannelCniPluginVersion: "1.8.0-flannel1", cniPluginsVersion: "1.8.0", sdnPluginsVersion: "0.3.1" };
-        const win = {
-            network: net, master, node, addresses, spec: topologySpec("vxlan"), versions, vmSize: "Standard_D4s_v5",
-            image: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter-azure-edition", version: "latest" },
-            adminUsername: "azureuser", adminPassword: pulumi.secret("Correct-Horse-9"), sshPublicKey: "ssh-ed25519 AAAA me", sshPrivateKey: pulumi.secret("key"), agentKubeconfigs: {},
-        };
-        await rejects("node.name", () => new WindowsNode("args-win-1", { ...win, node: { ...node, name: "a-windows-node-name-too-long" } }));
-        await rejects("versions.containerdVersion", () => new WindowsNode("args-win-2", { ...win, versions: { ...versions, containerdVersion: "2.1" } }));
+        const win = windowsNodeArgs(net, master, addresses, {});
+        await rejects("node.name", () => new WindowsNode("args-win-1", { ...win, node: { ...win.node, name: "a-windows-node-name-too-long" } }));
+        await rejects("versions.containerdVersion", () => new WindowsNode("args-win-2", { ...win, versions: { ...VERSIONS, containerdVersion: "2.1" } }));
     });
 
     it("Flannel: versions and the pod CIDR", async () => {

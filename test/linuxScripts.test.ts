@@ -1,10 +1,10 @@
 import * as assert from "assert";
-import { planAddresses } from "../components/addressing";
 import { torBridgeConf, torMasqueradeScript } from "../components/manifests/cni";
 import * as linux from "../components/scripts/linux";
 import { sandbox, shellcheck } from "./shell";
+import { defaultAddresses } from "./fixtures";
 
-const plan = planAddresses({ vnetCidr: "10.240.0.0/16", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", windowsNodeCount: 2 });
+const plan = defaultAddresses(2);
 const initInput: linux.MasterInitInput = {
     kubernetesVersion: "1.35.4",
     master: plan.master,

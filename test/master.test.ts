@@ -1,9 +1,8 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { planAddresses } from "../components/addressing";
 import { LinuxMaster } from "../components/linuxMaster";
 import { Network } from "../components/network";
-import { topologySpec } from "../components/topology";
+import { defaultAddresses, masterArgs } from "./fixtures";
 import { mockRuntime, recorded, settle } from "./harness";
 import { cachedPlan } from "./planRun";
 
@@ -47,20 +46,9 @@ describe("LinuxMaster (mock runtime)", () => {
 
     it("kubeconfig, join tokens and agent kubeconfigs are secrets from the moment they exist", async () => {
         mockRuntime();
-        const addresses = planAddresses({ vnetCidr: "10.240.0.0/16", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", windowsNodeCount: 1 });
+        const addresses = defaultAddresses(1);
         const net = new Network("secrets-net", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
-        const master = new LinuxMaster("secrets-master", {
-            network: net,
-            addresses,
-            spec: topologySpec("vxlan"),
-            kubernetesVersion: "1.35.4",
-            containerdVersion: "2.1.4",
-            vmSize: "Standard_D2s_v5",
-            image: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
-            adminUsername: "azureuser",
-            sshPublicKey: "ssh-ed25519 AAAA test",
-            sshPrivateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----"),
-        });
+        const master = new LinuxMaster("secrets-master", masterArgs(net, addresses));
         const token = master.joinToken("secrets-node", "abc", { parent: master });
         const agents = master.agentKubeconfigs("secrets-agent-kubeconfigs", [{ key: "kubeProxy", namespace: "kube-system", serviceAccount: "kube-proxy", secret: "t" }], { parent: master });
         assert.strictEqual(await pulumi.isSecret(master.kubeconfig), true);

@@ -1,8 +1,8 @@
 import * as assert from "assert";
-import { planAddresses } from "../components/addressing";
 import { Topology } from "../components/config";
 import { Network } from "../components/network";
 import { byName, mockRuntime, recorded, settle } from "./harness";
+import { defaultAddresses } from "./fixtures";
 
 interface Rule {
     name: string;
@@ -25,7 +25,7 @@ function portsOf(range: string): [number, number] {
 
 async function build(prefix: string, topology: Topology, exposeNodePorts = false) {
     mockRuntime();
-    const addresses = planAddresses({ vnetCidr: "10.240.0.0/16", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", windowsNodeCount: 2 });
+    const addresses = defaultAddresses(2);
     new Network(prefix, { topology, addresses, adminCidr: "203.0.113.7/32", exposeNodePorts });
     await settle();
     const rules = byName(prefix, `${prefix}-nsg`).inputs.securityRules as unknown as Rule[];

@@ -3,12 +3,10 @@ import { ReportViolation, ResourceValidation, ResourceValidationArgs, ResourceVa
 import { policies } from "../policy/rules";
 import { RecordedResource } from "../plan/monitor";
 import { cachedPlan } from "./planRun";
-import * as pulumi from "@pulumi/pulumi";
-import { planAddresses } from "../components/addressing";
 import { LinuxMaster } from "../components/linuxMaster";
 import { Network } from "../components/network";
-import { topologySpec } from "../components/topology";
 import { WindowsNode } from "../components/windowsNode";
+import { defaultAddresses, masterArgs, windowsNodeArgs } from "./fixtures";
 import { mockRuntime, settle } from "./harness";
 
 function policy<T>(name: string): T {
@@ -83,22 +81,11 @@ describe("policy pack", () => {
         });
         it("passes every command this project declares (recorded by the mock runtime)", async () => {
             mockRuntime();
-            const addresses = planAddresses({ vnetCidr: "10.240.0.0/16", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", windowsNodeCount: 1 });
-            const spec = topologySpec("vxlan");
+            const addresses = defaultAddresses(1);
             const net = new Network("policy-net", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
-            const key = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----");
-            const master = new LinuxMaster("policy-master", {
-                network: net, addresses, spec, kubernetesVersion: "1.35.4", containerdVersion: "2.1.4", vmSize: "Standard_D2s_v5",
-                image: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
-                adminUsername: "azureuser", sshPublicKey: "ssh-ed25519 AAAA test", sshPrivateKey: key,
-            });
+            const master = new LinuxMaster("policy-master", masterArgs(net, addresses));
             const agents = master.agentKubeconfigs("policy-agent-kubeconfigs", [{ key: "kubeProxy", namespace: "kube-system", serviceAccount: "kube-proxy", secret: "t" }], { parent: master });
-            new WindowsNode("policy-win", {
-                network: net, master, node: addresses.windows[0], addresses, spec,
-                versions: { kubernetesVersion: "1.35.4", containerdVersion: "2.1.4", flannelVersion: "0.27.4", flannelCniPluginVersion: "1.8.0-flannel1", cniPluginsVersion: "1.8.0", sdnPluginsVersion: "0.3.1" },
-                vmSize: "Standard_D4s_v5", image: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter-azure-edition", version: "latest" },
-                adminUsername: "azureuser", adminPassword: pulumi.secret("Correct-Horse-9"), sshPublicKey: "ssh-ed25519 AAAA test", sshPrivateKey: key, agentKubeconfigs: agents,
-            });
+            new WindowsNode("policy-win", windowsNodeArgs(net, master, addresses, agents));
             await settle();
             const records: RecordedResource[] = mockRuntime().records.filter((r) => r.type === cmd && /policy-(master|win)|policy-agent/.test(r.urn + r.parent));
             for (const step of ["-token", "-join", "-kubeconfig", "-agent-kubeconfigs"]) {

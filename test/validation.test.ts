@@ -1,14 +1,14 @@
 import * as assert from "assert";
-import { planAddresses } from "../components/addressing";
 import { sampleObjects, sampleReplicas } from "../components/manifests/sample";
 import { CHECKS, mergeResults, renderMasterChecks, renderWindowsChecks } from "../components/scripts/checks";
 import { topologySpec } from "../components/topology";
 import { validateObject } from "./k8sSchema";
+import { defaultAddresses } from "./fixtures";
 import { cachedPlan } from "./planRun";
 import { powershellErrors } from "./powershell";
 import { sandbox, shellcheck } from "./shell";
 
-const plan = planAddresses({ vnetCidr: "10.240.0.0/16", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", windowsNodeCount: 2 });
+const plan = defaultAddresses(2);
 const base = { master: plan.master, windows: plan.windows, clusterIp: "10.96.0.200", spec: topologySpec("vxlan") };
 
 /** kubectl fakes: two sample pods on two nodes; exec answers 200. */

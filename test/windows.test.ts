@@ -1,17 +1,17 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { planAddresses } from "../components/addressing";
 import { windowsCniConf } from "../components/manifests/cni";
 import { decodePowerShell, MAX_WINDOWS_COMMAND, powershellCommand } from "../components/scripts/shell";
 import * as win from "../components/scripts/windows";
 import { Topology, TOPOLOGIES } from "../components/config";
 import { topologySpec } from "../components/topology";
 import { cachedPlan } from "./planRun";
+import { defaultAddresses, VERSIONS } from "./fixtures";
 import { powershellErrors } from "./powershell";
 
-const plan = planAddresses({ vnetCidr: "10.240.0.0/16", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", windowsNodeCount: 100 });
-const versions: win.WindowsVersions = { kubernetesVersion: "1.35.4", containerdVersion: "2.1.4", flannelVersion: "0.27.4", flannelCniPluginVersion: "1.8.0-flannel1", cniPluginsVersion: "1.8.0", sdnPluginsVersion: "0.3.1" };
+const plan = defaultAddresses(100);
+const versions = VERSIONS;
 
 function scriptsFor(topology: Topology, node = plan.windows[0]) {
     const spec = topologySpec(topology);
