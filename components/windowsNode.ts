@@ -115,10 +115,10 @@ export class WindowsNode extends pulumi.ComponentResource {
         const featuresScript = win.renderPrepareFeatures({ spec });
         // Steps on this node run in order: ready → prepare-features → features-ready → prepare-runtime.
         // Reachable through the master as SSH proxy: waits for the master VM, never its bootstrap.
-        this.ready = run("ready", win.renderWindowsReady(false), { connection: polling }, { dependsOn: [ssh, args.master.vm], customTimeouts: { create: "30m" } });
+        this.ready = run("ready", win.renderWindowsReady(), { connection: polling }, { dependsOn: [ssh, args.master.vm], customTimeouts: { create: "30m" } });
         this.prepareFeatures = run("prepare-features", featuresScript, {}, { dependsOn: [this.ready], customTimeouts: { create: "20m", update: "20m" } });
         // The features step reboots the node: poll again until it is back.
-        this.featuresReady = run("features-ready", win.renderWindowsReady(true), { connection: polling, triggers: [this.prepareFeatures.id] }, { dependsOn: [this.prepareFeatures], customTimeouts: { create: "20m", update: "20m" } });
+        this.featuresReady = run("features-ready", win.renderFeaturesReady(), { connection: polling, triggers: [this.prepareFeatures.id] }, { dependsOn: [this.prepareFeatures], customTimeouts: { create: "20m", update: "20m" } });
         const cniConfig = windowsCniConf({ spec, node, podCidr: args.addresses.podCidr, serviceCidr: args.addresses.serviceCidr, vnetCidr: args.addresses.vnetCidr });
         const runtimeScript = win.renderPrepareRuntime({ spec, node, versions: args.versions, cniConfig, prePull: args.prePull ?? [] });
         this.prepareRuntime = run(
@@ -143,8 +143,9 @@ export class WindowsNode extends pulumi.ComponentResource {
             l2bridgeScript: spec.topology === "tor" ? win.renderL2BridgeService(node, spec.windowsNetworkName) : undefined,
         });
         this.fingerprint = digest(featuresScript, runtimeScript, joinScript);
-        // A fresh token per join; a changed join script mints a new one (init's token expires after 24 h).
-        const token = args.master.joinToken(node.name, digest(joinScript), parent);
+        // A fresh token whenever the join runs again: a changed join script or a new VM (init's and
+        // earlier tokens expire after 24 h).
+        const token = args.master.joinToken(node.name, pulumi.interpolate`${digest(joinScript)}:${this.vm.id}`, parent);
         const stdin = pulumi.secret(
             pulumi.all([token, args.agentKubeconfigs]).apply(([joinCommand, kc]) => JSON.stringify({ joinCommand, kubeProxy: kc.kubeProxy, flannel: kc.flannel })),
         );

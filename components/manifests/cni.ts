@@ -98,6 +98,12 @@ export interface WindowsCniInput {
  *   CIDR and the node's own IP routed through the host (microsoft/SDN l2bridge.conf).
  * - tor: sdnbridge directly, host-local IPAM from the node's pod /24 (.1 gateway, .2 host
  *   endpoint, pods from .3).
+ * On L2Bridge (host-gw, tor) a pod's default gateway must be the host endpoint .2, not the
+ * network's .1: `optionalFlags.forceBridgeGateway` (microsoft/windows-container-networking
+ * issue #40 and example/flannel_l2bridge.conf; microsoft/SDN Kubernetes/windows/helper.psm1
+ * Get-PodEndpointGateway). sdnbridge re-serialises `ipam` into its own struct, which has
+ * `subnet` and `routes` but no `ranges` (windows-container-networking cni/cni.go IPAMConfig,
+ * common/core/network.go): host-local gets the flat form.
  */
 export function windowsCniConf(input: WindowsCniInput): string {
     const { spec, node } = input;
@@ -115,7 +121,13 @@ export function windowsCniConf(input: WindowsCniInput): string {
             };
             break;
         case "host-gw":
-            conf = { name: spec.windowsNetworkName, cniVersion: "0.3.0", type: "flannel", capabilities, delegate: { type: "sdnbridge", AdditionalArgs: bridgePolicies } };
+            conf = {
+                name: spec.windowsNetworkName,
+                cniVersion: "0.3.0",
+                type: "flannel",
+                capabilities,
+                delegate: { type: "sdnbridge", optionalFlags: { forceBridgeGateway: true }, AdditionalArgs: bridgePolicies },
+            };
             break;
         case "tor": {
             const firstPod = hostAt(parseCidr(node.podCidr) as Cidr, 3);
@@ -124,11 +136,8 @@ export function windowsCniConf(input: WindowsCniInput): string {
                 cniVersion: "0.3.0",
                 type: "sdnbridge",
                 capabilities,
-                ipam: {
-                    type: "host-local",
-                    ranges: [[{ subnet: node.podCidr, rangeStart: firstPod, gateway: node.podGateway }]],
-                    routes: [{ dst: "0.0.0.0/0" }],
-                },
+                optionalFlags: { forceBridgeGateway: true },
+                ipam: { type: "host-local", subnet: node.podCidr, rangeStart: firstPod, routes: [{ dst: "0.0.0.0/0" }] },
                 AdditionalArgs: bridgePolicies,
             };
             break;

@@ -1,6 +1,7 @@
-// PowerShell for the Windows workers, rendered from typed inputs. Every script stops on the first
-// error ($ErrorActionPreference = 'Stop'), is idempotent (a re-run on a joined node changes
-// nothing and succeeds), retries downloads and checks what it downloads.
+// PowerShell for the Windows workers, rendered from typed inputs. The nodes run Windows PowerShell
+// 5.1 (powershell.exe). Every script stops on the first error ($ErrorActionPreference = 'Stop'),
+// is idempotent (a re-run on a finished node downloads, installs and restarts nothing), retries
+// downloads and checks what it downloads, and judges native tools by their exit code alone.
 //
 // Sources of paths and flags: kubernetes-sigs/sig-windows-tools hostprocess/Install-Containerd.ps1
 // and PrepareNode.ps1 (containerd, CNI paths, kubelet flags, nssm), its flannel hostprocess
@@ -8,7 +9,7 @@
 // Kubernetes/windows (hns.psm1, the External network, the l2bridge host endpoint).
 import { NodeAddress } from "../addressing";
 import { TopologySpec } from "../topology";
-import { ps } from "./shell";
+import { ps, psData } from "./shell";
 
 /** microsoft/SDN's hns.psm1 at a pinned commit, and its SHA-256 (computed from that commit). */
 export const HNS_MODULE = {
@@ -20,6 +21,12 @@ export const NSSM_URL = "https://k8stestinfrabinaries.blob.core.windows.net/nssm
 /** The sandbox (pause) image, pinned in containerd's config: multi-arch, with ltsc2022 images. */
 export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10";
 export const CONTAINERD_PIPE = "npipe:////./pipe/containerd-containerd";
+/** The agent services in boot order (containerd → flanneld | l2bridge → kubelet → kube-proxy). */
+export const AGENT_SERVICES = ["containerd", "flanneld", "hybrid-k8s-l2bridge", "kubelet", "kube-proxy"] as const;
+/** Where the join leaves kubeadm's output on the node. */
+export const JOIN_LOG = "C:\\var\\log\\kubernetes\\kubeadm-join.log";
+/** flanneld's subnet file; the flannel CNI plugin reads the same default path (/run/flannel/subnet.env on drive C:). */
+export const FLANNEL_SUBNET_FILE = "C:\\run\\flannel\\subnet.env";
 
 export interface WindowsVersions {
     kubernetesVersion: string;
@@ -30,11 +37,13 @@ export interface WindowsVersions {
     sdnPluginsVersion: string;
 }
 
-/** One download: where from, where to, and how it is checked. */
+/** One download: where from, and how it is checked. */
 export interface Download {
     url: string;
-    /** A file upstream publishes next to the artifact, whose first word is its SHA-256. */
-    sha256Url?: string;
+    /** A file upstream publishes next to the artifact, whose first word is its digest. */
+    checksumUrl?: string;
+    /** The digest algorithm of checksumUrl. Defaults to SHA256. */
+    checksumAlgorithm?: "SHA256" | "SHA512";
     /** A known SHA-256. */
     sha256?: string;
 }
@@ -46,94 +55,166 @@ export function windowsDownloads(v: WindowsVersions, spec: TopologySpec): Record
     const crictl = `https://github.com/kubernetes-sigs/cri-tools/releases/download/v${major}.${minor}.0/crictl-v${major}.${minor}.0-windows-amd64.tar.gz`;
     const containerd = `https://github.com/containerd/containerd/releases/download/v${v.containerdVersion}/containerd-${v.containerdVersion}-windows-amd64.tar.gz`;
     const plugins = `https://github.com/containernetworking/plugins/releases/download/v${v.cniPluginsVersion}/cni-plugins-windows-amd64-v${v.cniPluginsVersion}.tgz`;
+    const sdn = `https://github.com/microsoft/windows-container-networking/releases/download/v${v.sdnPluginsVersion}/windows-container-networking-cni-amd64-v${v.sdnPluginsVersion}.zip`;
     const downloads: Record<string, Download> = {
-        "kubelet.exe": { url: `${k8s}/kubelet.exe`, sha256Url: `${k8s}/kubelet.exe.sha256` },
-        "kubeadm.exe": { url: `${k8s}/kubeadm.exe`, sha256Url: `${k8s}/kubeadm.exe.sha256` },
-        "kube-proxy.exe": { url: `${k8s}/kube-proxy.exe`, sha256Url: `${k8s}/kube-proxy.exe.sha256` },
-        "containerd.tar.gz": { url: containerd, sha256Url: `${containerd}.sha256sum` },
-        "crictl.tar.gz": { url: crictl, sha256Url: `${crictl}.sha256` },
-        "cni-plugins.tgz": { url: plugins, sha256Url: `${plugins}.sha256` },
-        "sdn-plugins.zip": { url: `https://github.com/microsoft/windows-container-networking/releases/download/v${v.sdnPluginsVersion}/windows-container-networking-cni-amd64-v${v.sdnPluginsVersion}.zip` },
+        "kubelet.exe": { url: `${k8s}/kubelet.exe`, checksumUrl: `${k8s}/kubelet.exe.sha256` },
+        "kubeadm.exe": { url: `${k8s}/kubeadm.exe`, checksumUrl: `${k8s}/kubeadm.exe.sha256` },
+        "kube-proxy.exe": { url: `${k8s}/kube-proxy.exe`, checksumUrl: `${k8s}/kube-proxy.exe.sha256` },
+        "containerd.tar.gz": { url: containerd, checksumUrl: `${containerd}.sha256sum` },
+        "crictl.tar.gz": { url: crictl, checksumUrl: `${crictl}.sha256` },
+        "cni-plugins.tgz": { url: plugins, checksumUrl: `${plugins}.sha256` },
+        // windows-container-networking publishes a SHA-512 beside each release zip
+        "sdn-plugins.zip": { url: sdn, checksumUrl: `${sdn}.sha512`, checksumAlgorithm: "SHA512" },
         "nssm.zip": { url: NSSM_URL },
-        "hns.psm1": { url: HNS_MODULE.url, sha256: HNS_MODULE.sha256 },
     };
     if (spec.flannelBackend) {
         const cni = `https://github.com/flannel-io/cni-plugin/releases/download/v${v.flannelCniPluginVersion}/cni-plugin-flannel-windows-amd64-v${v.flannelCniPluginVersion}.tgz`;
         downloads["flanneld.exe"] = { url: `https://github.com/flannel-io/flannel/releases/download/v${v.flannelVersion}/flanneld.exe` };
-        downloads["flannel-cni.tgz"] = { url: cni, sha256Url: `${cni}.sha256` };
+        downloads["flannel-cni.tgz"] = { url: cni, checksumUrl: `${cni}.sha256` };
     }
     return downloads;
 }
 
-/** Every script starts here: stop on errors, quiet progress, helpers for downloads and services. */
+/**
+ * Every script starts here: stop on errors, the PATH the scripts need, and helpers.
+ * - An SSH session inherits sshd's environment from when sshd started (PowerShell/Win32-OpenSSH
+ *   #1329): a machine PATH change is invisible to it, so each script sets $env:Path itself
+ *   (kubeadm's preflight runs `kubelet --version` from the PATH: kubernetes
+ *   cmd/kubeadm/app/preflight/checks.go, KubeletVersionCheck).
+ * - Windows PowerShell 5.1 turns a native tool's stderr into error records, and under 'Stop' the
+ *   first one is terminating (PowerShell/PowerShell#3996): Invoke-Native runs the tool with
+ *   'Continue' and judges it by its exit code alone.
+ * - Set-FileText writes UTF-8 without a byte order mark, and only when the content differs, so a
+ *   re-run can tell what changed.
+ */
 const PRELUDE = `$ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-function Invoke-Native([string]$What, [scriptblock]$Block) { & $Block; if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE" } }
+$env:Path = "C:\\k;$env:ProgramFiles\\containerd;$env:ProgramFiles\\nssm;$env:SystemRoot\\System32;$env:SystemRoot;$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0;$env:Path"
+function Invoke-Native([string]$What, [scriptblock]$Block) {
+  $ErrorActionPreference = 'Continue'
+  $global:LASTEXITCODE = 0
+  & $Block 2>&1 | ForEach-Object { "$_" }
+  if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE" }
+}
+function ConvertFrom-Base64([string]$Text) { [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Text)) }
+function Set-FileText([string]$Path, [string]$Value) {
+  $file = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
+  if ((Test-Path $Path) -and ([IO.File]::ReadAllText($file) -ceq $Value)) { return $false }
+  [IO.File]::WriteAllText($file, $Value)
+  return $true
+}
 `;
 
 /**
- * Runs a script file as SYSTEM from the Task Scheduler, outside this SSH session: it survives
- * the session ending (a reboot, a NIC re-plumb) where a child process of sshd would not.
+ * Restarts the running agent services among $Names (their binaries or start scripts changed; a
+ * stopped one picks the change up when it starts) and, in a finally, brings back every agent
+ * service that was running before: a failure half way never leaves the node down.
+ * Restart-Service needs -Force when dependents run (Windows PowerShell 5.1 Restart-Service docs),
+ * and -Force stops the dependents without restarting them, hence the second loop.
  */
-const DETACHED_FN = `function Start-Detached([string]$Name, [string]$Script) {
+const AGENTS_FN = `$agents = @(${AGENT_SERVICES.map((s) => `'${s}'`).join(", ")})
+function Restart-Agents([string[]]$Names) {
+  $was = @($agents | Where-Object { (Get-Service $_ -ErrorAction SilentlyContinue).Status -eq 'Running' })
+  try {
+    foreach ($n in $agents) { if (($Names -contains $n) -and ($was -contains $n)) { Write-Output "restarting $n"; Restart-Service $n -Force } }
+  } finally {
+    foreach ($n in $agents) { if ($was -contains $n) { Start-Service $n } }
+  }
+}
+`;
+
+/**
+ * Registers a script file as a task that runs as SYSTEM from the Task Scheduler, outside this SSH
+ * session: it survives the session ending (a reboot) where a child process of sshd would not.
+ * With -AtStartup the task runs at every boot.
+ */
+const DETACHED_FN = `function Register-Detached([string]$Name, [string]$Script, [switch]$AtStartup) {
   $file = "C:\\k\\$Name.ps1"
-  Set-Content -Path $file -Encoding ascii -Value $Script
+  Set-FileText $file $Script | Out-Null
   $action = New-ScheduledTaskAction -Execute powershell.exe -Argument "-NoProfile -ExecutionPolicy Bypass -File $file"
   $principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\\SYSTEM' -LogonType ServiceAccount -RunLevel Highest
-  Register-ScheduledTask -TaskName $Name -Action $action -Principal $principal -Force | Out-Null
-  Start-ScheduledTask -TaskName $Name
+  if ($AtStartup) {
+    Register-ScheduledTask -TaskName $Name -Action $action -Principal $principal -Trigger (New-ScheduledTaskTrigger -AtStartup) -Force | Out-Null
+  } else {
+    Register-ScheduledTask -TaskName $Name -Action $action -Principal $principal -Force | Out-Null
+  }
 }
 `;
 
-const DOWNLOAD_FN = `function Get-Checked([string]$Path, [string]$Url, [string]$ShaUrl, [string]$Sha) {
-  for ($i = 1; ; $i++) {
-    & curl.exe -fsSL --retry 3 --retry-delay 5 -o $Path $Url
-    if ($LASTEXITCODE -eq 0) { break }
-    if ($i -ge 5) { throw "download of $Url failed (curl exit $LASTEXITCODE)" }
-    Start-Sleep -Seconds (5 * $i)
+/**
+ * Downloads into a staging folder and checks the file: against a digest published next to it, or
+ * a pinned SHA-256. A file whose check fails is removed, so nothing unchecked is ever installed.
+ */
+const DOWNLOAD_FN = `function Get-Checked([string]$Path, [string]$Url, [string]$ChecksumUrl, [string]$Algorithm, [string]$Sha) {
+  Invoke-Native "download of $Url" { curl.exe -fsSL --retry 5 --retry-delay 5 --retry-all-errors -o $Path $Url } | Out-Null
+  if ($ChecksumUrl) {
+    $published = (Invoke-Native "download of $ChecksumUrl" { curl.exe -fsSL --retry 5 --retry-delay 5 --retry-all-errors $ChecksumUrl }) -join ' '
+    $Sha = $published.Trim().Split(' ')[0]
+    if ($Sha -notmatch '^[0-9a-fA-F]{64,128}$') { throw "the published checksum $ChecksumUrl is not a digest" }
   }
-  $actual = (Get-FileHash -Algorithm SHA256 $Path).Hash.ToLower()
-  if ($ShaUrl) {
-    $Sha = ((& curl.exe -fsSL --retry 5 $ShaUrl) -join ' ').Trim().Split(' ')[0]
-    if ($LASTEXITCODE -ne 0 -or $Sha -notmatch '^[0-9a-fA-F]{64}$') { throw "could not read the published checksum $ShaUrl" }
-  }
+  if (-not $Algorithm) { $Algorithm = 'SHA256' }
+  $actual = (Get-FileHash -Algorithm $Algorithm $Path).Hash.ToLower()
   if ($Sha) {
-    if ($actual -ne $Sha.ToLower()) { Remove-Item -Force $Path; throw "checksum mismatch for $Url" }
+    if ($actual -ne $Sha.ToLower()) { Remove-Item -Force $Path; throw "checksum mismatch for $Url ($Algorithm $actual)" }
     Write-Output "verified $Url"
   } else {
-    Write-Output "downloaded $Url (sha256 $actual; upstream publishes no checksum)"
+    Write-Output "downloaded $Url ($Algorithm $actual; upstream publishes no checksum)"
   }
 }
 `;
 
-/** Installs the OpenSSH server, PowerShell as its default shell, the admin's key. Run by the VM extension. */
+/** The Windows PowerShell 5.1 path every service and task runs. */
+const POWERSHELL_EXE = "$env:WINDIR\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
+
+/** Installs the OpenSSH server, PowerShell as its default shell, the admin's key. Run by the VM extension as SYSTEM. */
 export function renderOpenSshSetup(publicKey: string): string {
     return `${PRELUDE}
 if (-not (Get-Service sshd -ErrorAction SilentlyContinue)) {
   Add-WindowsCapability -Online -Name OpenSSH.Server~~~~0.0.1.0 | Out-Null
 }
-New-ItemProperty -Path HKLM:\\SOFTWARE\\OpenSSH -Name DefaultShell -PropertyType String -Force -Value "$env:WINDIR\\System32\\WindowsPowerShell\\v1.0\\powershell.exe" | Out-Null
-$keys = "$env:ProgramData\\ssh\\administrators_authorized_keys"
+New-ItemProperty -Path HKLM:\\SOFTWARE\\OpenSSH -Name DefaultShell -PropertyType String -Force -Value "${POWERSHELL_EXE}" | Out-Null
 New-Item -ItemType Directory -Force "$env:ProgramData\\ssh" | Out-Null
-Set-Content -Path $keys -Value ${ps(publicKey)} -Encoding ascii
-Invoke-Native icacls { icacls.exe $keys /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' | Out-Null }
+# sshd reads administrators_authorized_keys only when Administrators and SYSTEM alone may write it;
+# the key travels as data (base64): nothing in its comment can become code
+$keys = "$env:ProgramData\\ssh\\administrators_authorized_keys"
+if (-not (Test-Path $keys)) { New-Item -ItemType File $keys | Out-Null }
+Invoke-Native icacls { icacls.exe $keys /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' } | Out-Null
+Set-FileText $keys ${psData(`${publicKey.trim()}\n`, "authorized-key")} | Out-Null
 Set-Service sshd -StartupType Automatic
-Restart-Service sshd
+Start-Service sshd
 if (-not (Get-NetFirewallRule -Name sshd -ErrorAction SilentlyContinue)) {
   New-NetFirewallRule -Name sshd -DisplayName 'OpenSSH Server (sshd)' -Direction Inbound -Protocol TCP -LocalPort 22 -Action Allow | Out-Null
 }
+Write-Output "sshd ready"
 `;
 }
 
-/** A readiness poll. After the features reboot it also proves the reboot happened. */
-export function renderWindowsReady(afterReboot: boolean): string {
-    if (!afterReboot) {
-        return `${PRELUDE}Write-Output "ready: $env:COMPUTERNAME"
+/** The first readiness poll: the node answers over SSH. */
+export function renderWindowsReady(): string {
+    return `${PRELUDE}Write-Output "ready: $env:COMPUTERNAME"
 `;
-    }
+}
+
+const BOOT_MARKER = "C:\\k\\reboot-requested.txt";
+const BOOT_TIME = "(Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')";
+
+/**
+ * The poll after the features reboot. It proves the reboot happened (the Containers feature is
+ * installed and the boot time differs from the one prepare-features recorded) and waits for the
+ * boot-time task's External HNS network.
+ */
+export function renderFeaturesReady(): string {
     return `${PRELUDE}
 $state = (Get-WindowsFeature -Name Containers).InstallState
-if ($state -ne 'Installed') { throw "the Containers feature is $state: the node has not rebooted yet; run pulumi up again" }
+if ($state -ne 'Installed') { throw "the Containers feature is $($state): the node has not rebooted yet; run pulumi up again" }
+if ((Test-Path ${BOOT_MARKER}) -and ((Get-Content -Raw ${BOOT_MARKER}).Trim() -eq ${BOOT_TIME})) {
+  throw "the node has not rebooted yet (its boot time is the one recorded before the reboot); run pulumi up again"
+}
+for ($i = 0; -not (Get-HnsNetwork | Where-Object Name -EQ External); $i++) {
+  if ($i -ge 60) { throw "the boot-time task did not create the External HNS network; see C:\\var\\log\\kubernetes\\external-network.log" }
+  Start-Sleep -Seconds 5
+}
+Remove-Item -Force ${BOOT_MARKER} -ErrorAction SilentlyContinue
 Write-Output "ready after reboot: $env:COMPUTERNAME"
 `;
 }
@@ -143,10 +224,30 @@ export interface FeaturesInput {
 }
 
 /**
+ * The boot-time task's script: the dummy External HNS network, created at boot where no SSH
+ * session depends on it. The first HNS network re-plumbs the NIC; an External network of the
+ * same kind keeps later ones from doing it again (sig-windows-tools kubeadm/scripts/PrepareNode.ps1,
+ * microsoft/SDN Kubernetes/flannel start.ps1). Overlay needs a VSID policy.
+ */
+export function renderExternalNetworkTask(spec: TopologySpec): string {
+    const type = spec.windowsNetworkType === "Overlay" ? "Overlay" : "L2Bridge";
+    const vsid = type === "Overlay" ? " -SubnetPolicies @(@{Type = 'VSID'; VSID = 9999; })" : "";
+    return `$ErrorActionPreference = 'Stop'
+Start-Transcript -Append C:\\var\\log\\kubernetes\\external-network.log | Out-Null
+Import-Module C:\\k\\hns.psm1 -DisableNameChecking
+if (-not (Get-HnsNetwork | Where-Object Name -EQ External)) {
+  New-HnsNetwork -Type ${type} -AddressPrefix '192.168.255.0/30' -Gateway '192.168.255.1' -Name External${vsid} | Out-Null
+}
+Stop-Transcript | Out-Null
+`;
+}
+
+/**
  * Windows features and host settings that need a reboot: the Containers feature, firewall
- * (kubelet 10250, VXLAN 4789/UDP, inbound ICMP echo), the persistent Azure metadata route.
- * When a reboot is needed, sshd stops first (so the next readiness poll cannot reach the node
- * before it restarts) and the reboot runs from a scheduled task, outside this SSH session.
+ * (kubelet 10250, VXLAN 4789/UDP, inbound ICMP echo), the persistent Azure metadata route, and a
+ * boot-time task that creates the External HNS network. When a reboot is needed it records the
+ * boot time, starts a detached task that stops sshd and reboots, and returns only once sshd has
+ * stopped, so the next poll cannot reach the node before the reboot.
  */
 export function renderPrepareFeatures(input: FeaturesInput): string {
     const vxlan = input.spec.vxlanPort
@@ -155,8 +256,8 @@ export function renderPrepareFeatures(input: FeaturesInput): string {
 }
 `
         : "";
-    return `${PRELUDE}${DETACHED_FN}
-New-Item -ItemType Directory -Force C:\\k | Out-Null
+    return `${PRELUDE}${DOWNLOAD_FN}${DETACHED_FN}
+foreach ($d in 'C:\\k', 'C:\\var\\log\\kubernetes') { New-Item -ItemType Directory -Force $d | Out-Null }
 if (-not (Get-NetFirewallRule -Name hybrid-k8s-kubelet -ErrorAction SilentlyContinue)) {
   New-NetFirewallRule -Name hybrid-k8s-kubelet -DisplayName 'kubelet' -Direction Inbound -Protocol TCP -LocalPort 10250 -Action Allow | Out-Null
 }
@@ -165,17 +266,29 @@ if (-not (Get-NetFirewallRule -Name hybrid-k8s-icmp -ErrorAction SilentlyContinu
 }
 ${vxlan}# Keep the Azure instance metadata endpoint reachable once HNS re-plumbs the NIC.
 if (-not (Get-NetRoute -DestinationPrefix 169.254.169.254/32 -ErrorAction SilentlyContinue)) {
-  Invoke-Native route { route.exe /p add 169.254.169.254 mask 255.255.255.255 0.0.0.0 | Out-Null }
+  Invoke-Native route { route.exe /p add 169.254.169.254 mask 255.255.255.255 0.0.0.0 } | Out-Null
 }
+if (-not (Test-Path C:\\k\\hns.psm1)) {
+  Get-Checked C:\\k\\hns.psm1.download ${ps(HNS_MODULE.url)} '' '' ${ps(HNS_MODULE.sha256)}
+  Move-Item -Force C:\\k\\hns.psm1.download C:\\k\\hns.psm1
+}
+Register-Detached hybrid-k8s-external-network ${psData(renderExternalNetworkTask(input.spec), "external-network.ps1")} -AtStartup
+
 $feature = Get-WindowsFeature -Name Containers
-if ($feature.InstallState -eq 'Installed') {
-  Write-Output "Containers feature installed"
+if ($feature.InstallState -eq 'Installed' -and (Get-HnsNetwork | Where-Object Name -EQ External)) {
+  Write-Output "Containers feature installed, External network present"
   exit 0
 }
-if ($feature.InstallState -ne 'InstallPending') {
+if ($feature.InstallState -eq 'Available') {
   Install-WindowsFeature -Name Containers | Out-Null
 }
-Start-Detached hybrid-k8s-reboot 'Stop-Service sshd -Force; Restart-Computer -Force'
+Set-Content -Path ${BOOT_MARKER} -Value ${BOOT_TIME}
+Register-Detached hybrid-k8s-reboot 'Stop-Service sshd -Force; Start-Sleep -Seconds 10; Restart-Computer -Force'
+Start-ScheduledTask -TaskName hybrid-k8s-reboot
+for ($i = 0; (Get-Service sshd).Status -ne 'Stopped'; $i++) {
+  if ($i -ge 60) { throw 'sshd did not stop for the reboot' }
+  Start-Sleep -Seconds 1
+}
 Write-Output "rebooting to finish installing the Containers feature"
 `;
 }
@@ -203,101 +316,122 @@ export function containerdConfig(containerdVersion: string): string {
 `;
 }
 
-function downloadsBlock(downloads: Record<string, Download>): string {
-    return Object.entries(downloads)
-        .map(([file, d]) => `Get-Checked (Join-Path $dl ${ps(file)}) ${ps(d.url)} ${ps(d.sha256Url ?? "")} ${ps(d.sha256 ?? "")}`)
-        .join("\n");
+/** Where each download's files are installed (and which services use them): a file, or an archive's files into a folder. */
+function installPlan(spec: TopologySpec): string {
+    const lines = [
+        `Install-Binary (Join-Path $dl 'kubelet.exe') C:\\k\\kubelet.exe kubelet`,
+        `Install-Binary (Join-Path $dl 'kubeadm.exe') C:\\k\\kubeadm.exe`,
+        `Install-Binary (Join-Path $dl 'kube-proxy.exe') C:\\k\\kube-proxy.exe kube-proxy`,
+        // containerd's release tarball holds bin/containerd.exe, bin/ctr.exe, bin/containerd-shim-runhcs-v1.exe
+        `Install-Archive (Join-Path $dl 'containerd.tar.gz') "$env:ProgramFiles\\containerd" containerd 'bin'`,
+        `Install-Archive (Join-Path $dl 'crictl.tar.gz') C:\\k`,
+        `Install-Archive (Join-Path $dl 'cni-plugins.tgz') C:\\opt\\cni\\bin`,
+        `Install-Archive (Join-Path $dl 'sdn-plugins.zip') C:\\opt\\cni\\bin`,
+        // nssm.exe is the binary of every agent service but containerd
+        `Install-Archive (Join-Path $dl 'nssm.zip') "$env:ProgramFiles\\nssm" 'flanneld', 'hybrid-k8s-l2bridge', 'kubelet', 'kube-proxy' 'nssm-2.24\\win64'`,
+    ];
+    if (spec.flannelBackend) {
+        lines.push(`Install-Binary (Join-Path $dl 'flanneld.exe') C:\\k\\flanneld.exe flanneld`);
+        lines.push(`Install-Archive (Join-Path $dl 'flannel-cni.tgz') C:\\opt\\cni\\bin`);
+        // the flannel CNI release names its binary flannel-amd64.exe; the CNI config's type is flannel
+        lines.push(`Install-Binary C:\\opt\\cni\\bin\\flannel-amd64.exe C:\\opt\\cni\\bin\\flannel.exe`);
+    }
+    return lines.join("\n");
 }
 
 /**
- * The runtime: containerd (service), Kubernetes and CNI binaries, nssm, the CNI config, and the
- * dummy External HNS network that makes later network creation keep the SSH session. A marker
- * file records the installed versions, so a re-run with the same versions skips the downloads.
+ * The runtime: Kubernetes, containerd, CNI binaries and nssm, the CNI config, containerd as a
+ * service, the sandbox image. Downloads go to a staging folder and are all checked before anything
+ * is installed. A binary is replaced only when its content differs: the running file is renamed
+ * aside (Windows allows renaming a running executable, not overwriting it) and the services using
+ * it restart, in a finally. A marker records the installed versions: a re-run with the same
+ * versions downloads nothing.
  */
 export function renderPrepareRuntime(input: RuntimeInput): string {
     const v = input.versions;
     const downloads = windowsDownloads(v, input.spec);
     const stamp = JSON.stringify(v);
-    const externalType = input.spec.windowsNetworkType === "Overlay" ? "Overlay" : "L2Bridge";
-    const vsid = externalType === "Overlay" ? " -SubnetPolicies @(@{Type = 'VSID'; VSID = 9999; })" : "";
-    const flannel = input.spec.flannelBackend
-        ? `Copy-Item -Force (Join-Path $dl 'flanneld.exe') C:\\k\\flanneld.exe
-Invoke-Native tar { tar.exe -xf (Join-Path $dl 'flannel-cni.tgz') -C $dl }
-Copy-Item -Force (Join-Path $dl 'flannel-amd64.exe') C:\\opt\\cni\\bin\\flannel.exe
-`
-        : "";
-    return `${PRELUDE}${DOWNLOAD_FN}${DETACHED_FN}
-foreach ($d in 'C:\\k', 'C:\\opt\\cni\\bin', 'C:\\etc\\cni\\net.d', 'C:\\etc\\kube-flannel', 'C:\\var\\log\\kubernetes', "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm") {
+    const fetches = Object.entries(downloads)
+        .map(([file, d]) => `  Get-Checked (Join-Path $dl ${ps(file)}) ${ps(d.url)} ${ps(d.checksumUrl ?? "")} ${ps(d.checksumAlgorithm ?? "")} ${ps(d.sha256 ?? "")}`)
+        .join("\n");
+    const prePull = input.prePull.map((i) => `Invoke-Native 'pull ${i}' { crictl.exe --config C:\\k\\crictl.yaml pull ${ps(i)} }`).join("\n");
+    return `${PRELUDE}${AGENTS_FN}${DOWNLOAD_FN}${DETACHED_FN}
+function Install-Binary([string]$Source, [string]$Target, [string[]]$Services) {
+  if ((Test-Path $Target) -and ((Get-FileHash $Target).Hash -eq (Get-FileHash $Source).Hash)) { return }
+  $old = $null
+  if (Test-Path $Target) { $old = "$Target.$([DateTime]::UtcNow.Ticks).old"; Move-Item -Force $Target $old }
+  try { Copy-Item -Force $Source $Target } catch { if ($old) { Move-Item -Force $old $Target }; throw }
+  $script:restart += $Services
+}
+function Install-Archive([string]$Archive, [string]$Target, [string[]]$Services, [string]$Inner = '') {
+  $x = "$Archive.d"
+  if (Test-Path $x) { Remove-Item -Recurse -Force $x }
+  New-Item -ItemType Directory -Force $x | Out-Null
+  if ($Archive.EndsWith('.zip')) { Expand-Archive -Force $Archive $x } else { Invoke-Native "unpacking $Archive" { tar.exe -xf $Archive -C $x } | Out-Null }
+  $from = (Get-Item (Join-Path $x $Inner)).FullName
+  foreach ($f in Get-ChildItem -Recurse -File $from) {
+    Install-Binary $f.FullName (Join-Path $Target $f.FullName.Substring($from.Length).TrimStart('\\', '/')) $Services
+  }
+}
+foreach ($d in 'C:\\k', 'C:\\opt\\cni\\bin', 'C:\\etc\\cni\\net.d', 'C:\\etc\\kube-flannel', 'C:\\var\\log\\kubernetes', 'C:\\run\\flannel', "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm") {
   New-Item -ItemType Directory -Force $d | Out-Null
 }
+# files renamed aside by an earlier upgrade; those still held by a running process stay for later
+Get-ChildItem C:\\k, C:\\opt\\cni\\bin, "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm" -Filter '*.old' -ErrorAction SilentlyContinue | Remove-Item -Force -ErrorAction SilentlyContinue
+$restart = @()
 $stamp = ${ps(stamp)}
-if ((Test-Path C:\\k\\versions.json) -and ((Get-Content -Raw C:\\k\\versions.json).Trim() -eq $stamp) -and (Get-Service containerd -ErrorAction SilentlyContinue)) {
+if ((Test-Path C:\\k\\versions.json) -and ((Get-Content -Raw C:\\k\\versions.json).Trim() -eq $stamp)) {
   Write-Output "binaries already at $stamp"
 } else {
-  $dl = Join-Path $env:TEMP 'hybrid-k8s'
+  $dl = 'C:\\k\\download'
+  if (Test-Path $dl) { Remove-Item -Recurse -Force $dl }
   New-Item -ItemType Directory -Force $dl | Out-Null
-${downloadsBlock(downloads)
+${fetches}
+  try {
+${installPlan(input.spec)
     .split("\n")
-    .map((l) => `  ${l}`)
+    .map((l) => `    ${l}`)
     .join("\n")}
-  foreach ($s in 'kube-proxy', 'kubelet', 'flanneld', 'hybrid-k8s-l2bridge', 'containerd') { if (Get-Service $s -ErrorAction SilentlyContinue) { Stop-Service $s -Force } }
-  foreach ($b in 'kubelet.exe', 'kubeadm.exe', 'kube-proxy.exe') { Copy-Item -Force (Join-Path $dl $b) "C:\\k\\$b" }
-  Invoke-Native tar { tar.exe -xf (Join-Path $dl 'containerd.tar.gz') '--strip-components=1' -C "$env:ProgramFiles\\containerd" }
-  Invoke-Native tar { tar.exe -xf (Join-Path $dl 'crictl.tar.gz') -C C:\\k }
-  Invoke-Native tar { tar.exe -xf (Join-Path $dl 'cni-plugins.tgz') -C C:\\opt\\cni\\bin }
-  Expand-Archive -Force (Join-Path $dl 'sdn-plugins.zip') C:\\opt\\cni\\bin
-  Expand-Archive -Force (Join-Path $dl 'nssm.zip') $dl
-  Copy-Item -Force (Join-Path $dl 'nssm-2.24\\win64\\nssm.exe') "$env:ProgramFiles\\nssm\\nssm.exe"
-  Copy-Item -Force (Join-Path $dl 'hns.psm1') C:\\k\\hns.psm1
-  ${flannel.trim().split("\n").join("\n  ")}
+  } finally {
+    Restart-Agents $restart
+  }
   Set-Content -Path C:\\k\\versions.json -Value $stamp
+  Remove-Item -Recurse -Force $dl
 }
-$path = [Environment]::GetEnvironmentVariable('Path', 'Machine')
-foreach ($p in 'C:\\k', "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm") {
-  if (-not ($path.Split(';') -contains $p)) { $path = "$path;$p" }
-}
-[Environment]::SetEnvironmentVariable('Path', $path, 'Machine')
-$env:Path = "$env:Path;$path"
+$restart = @()
 
 # containerd: sandbox image pinned, CNI from C:\\opt\\cni\\bin and C:\\etc\\cni\\net.d, as a service.
-Set-Content -Path "$env:ProgramFiles\\containerd\\config.toml" -Encoding ascii -Value ${ps(containerdConfig(v.containerdVersion))}
+if (Set-FileText "$env:ProgramFiles\\containerd\\config.toml" ${psData(containerdConfig(v.containerdVersion), "containerd-config.toml")}) { $restart += 'containerd' }
 if (-not (Get-Service containerd -ErrorAction SilentlyContinue)) {
-  Invoke-Native containerd { & "$env:ProgramFiles\\containerd\\containerd.exe" --register-service --config "$env:ProgramFiles\\containerd\\config.toml" }
+  Invoke-Native 'containerd --register-service' { containerd.exe --register-service --config "$env:ProgramFiles\\containerd\\config.toml" } | Out-Null
 }
 Set-Service containerd -StartupType Automatic
-Restart-Service containerd
-Set-Content -Path C:\\k\\crictl.yaml -Encoding ascii -Value "runtime-endpoint: ${CONTAINERD_PIPE}\`nimage-endpoint: ${CONTAINERD_PIPE}\`n"
+Restart-Agents $restart
+Start-Service containerd
+Set-FileText C:\\k\\crictl.yaml "runtime-endpoint: ${CONTAINERD_PIPE}\`nimage-endpoint: ${CONTAINERD_PIPE}\`n" | Out-Null
+# containerd's pipe appears a moment after the service starts
+function Test-Crictl([string[]]$Arguments) { $ErrorActionPreference = 'Continue'; crictl.exe --config C:\\k\\crictl.yaml @Arguments *> $null; return ($LASTEXITCODE -eq 0) }
+for ($i = 0; -not (Test-Crictl @('version')); $i++) {
+  if ($i -ge 60) { throw "containerd does not answer on ${CONTAINERD_PIPE}" }
+  Start-Sleep -Seconds 2
+}
 
 # CNI config: its name is the HNS network name (${input.spec.windowsNetworkName}). containerd's own nat config would take the pods: remove it.
 Get-ChildItem 'C:\\etc\\cni\\net.d', "$env:ProgramFiles\\containerd\\cni\\conf" -Filter '*nat*' -ErrorAction SilentlyContinue | Remove-Item -Force
-Set-Content -Path C:\\etc\\cni\\net.d\\10-hybrid-k8s.conf -Encoding ascii -Value ${ps(input.cniConfig)}
+Set-FileText C:\\etc\\cni\\net.d\\10-hybrid-k8s.conf ${psData(input.cniConfig, "cni.conf")} | Out-Null
 
-# The sandbox image now: every pod needs it.
-Invoke-Native 'pull ${PAUSE_IMAGE}' { & C:\\k\\crictl.exe --config C:\\k\\crictl.yaml pull '${PAUSE_IMAGE}' | Out-Null }
+# The sandbox image now (every pod needs it); workload images in the background, as a task: the
+# join does not need them, and a servercore pull (gigabytes) overlaps it.
+if (-not (Test-Crictl @('inspecti', '${PAUSE_IMAGE}'))) { Invoke-Native 'pull ${PAUSE_IMAGE}' { crictl.exe --config C:\\k\\crictl.yaml pull '${PAUSE_IMAGE}' } | Out-Null }
 ${
     input.prePull.length
-        ? `# Workload images in the background: the join does not need them, and the pull (gigabytes for
-# servercore) overlaps it. Pods that start earlier simply wait for the same pull in containerd.
-Start-Detached hybrid-k8s-prepull ${ps(
-              input.prePull.map((i) => `& C:\\k\\crictl.exe --config C:\\k\\crictl.yaml pull '${i}' *>> C:\\var\\log\\kubernetes\\prepull.log`).join("\n"),
-          )}
+        ? `if (@(${input.prePull.map(ps).join(", ")} | Where-Object { -not (Test-Crictl @('inspecti', $_)) }).Count -gt 0) {
+  Register-Detached hybrid-k8s-prepull ${psData(`${PRELUDE}Start-Transcript -Append C:\\var\\log\\kubernetes\\prepull.log | Out-Null\n${prePull}\n`, "prepull.ps1")}
+  Start-ScheduledTask -TaskName hybrid-k8s-prepull
+}
 `
         : ""
-}
-# The first HNS network re-plumbs the NIC. Create a dummy External network now (detached, so a
-# dropped session cannot interrupt it), so that flannel's network later leaves SSH alone.
-Import-Module C:\\k\\hns.psm1 -DisableNameChecking
-if (-not (Get-HnsNetwork | Where-Object Name -EQ External)) {
-  Start-Detached hybrid-k8s-external-network ${ps(`Import-Module C:\\k\\hns.psm1 -DisableNameChecking
-New-HNSNetwork -Type ${externalType} -AddressPrefix '192.168.255.0/30' -Gateway '192.168.255.1' -Name External${vsid}`)}
-  for ($i = 0; -not (Get-HnsNetwork | Where-Object Name -EQ External); $i++) {
-    if ($i -ge 120) { throw 'the External HNS network was not created' }
-    Start-Sleep -Seconds 1
-  }
-}
-# A re-run (new versions) stopped the node's services to replace their binaries: start them again.
-foreach ($s in 'flanneld', 'hybrid-k8s-l2bridge', 'kubelet', 'kube-proxy') { if (Get-Service $s -ErrorAction SilentlyContinue) { Start-Service $s } }
-Write-Output "runtime ready: containerd ${v.containerdVersion}, kubernetes ${v.kubernetesVersion}"
+}Write-Output "runtime ready: containerd ${v.containerdVersion}, kubernetes ${v.kubernetesVersion}"
 `;
 }
 
@@ -316,7 +450,8 @@ export interface JoinInput {
 
 /**
  * kubelet flags, derived from the Kubernetes version. --pod-infra-container-image was removed in
- * 1.34 (the sandbox image is pinned in containerd's config instead).
+ * 1.35 (deprecated before; kubernetes cmd/kubelet/app/options/options.go): the sandbox image is
+ * pinned in containerd's config instead.
  */
 export function kubeletFlags(node: NodeAddress, kubernetesVersion: string): string[] {
     const minor = Number(kubernetesVersion.split(".")[1]);
@@ -332,7 +467,7 @@ export function kubeletFlags(node: NodeAddress, kubernetesVersion: string): stri
         '--enforce-node-allocatable=""',
         '--resolv-conf=""',
     ];
-    if (minor < 34) {
+    if (minor < 35) {
         flags.push(`--pod-infra-container-image=${PAUSE_IMAGE}`);
     }
     return flags;
@@ -361,40 +496,72 @@ export function kubeProxyFlags(input: { node: NodeAddress; spec: TopologySpec; p
 
 /** A PowerShell file run by an nssm service, written by the join script. */
 function startScript(lines: string[]): string {
-    return [`$ErrorActionPreference = 'Stop'`, ...lines].join("\n");
+    return [`$ErrorActionPreference = 'Stop'`, ...lines, ""].join("\n");
+}
+
+/** The start script of kube-proxy (overlay: with a source VIP reserved once from the node's pod subnet). */
+export function renderKubeProxyStart(input: JoinInput): string {
+    const { spec, node } = input;
+    const net = spec.windowsNetworkName;
+    const flags = kubeProxyFlags({ node, spec, podCidr: input.podCidr, kubernetesVersion: input.kubernetesVersion }).join(" ");
+    const wait = [`$env:KUBE_NETWORK = ${ps(net)}`, `while (-not (Get-HnsNetwork | Where-Object Name -EQ ${ps(net)})) { Start-Sleep -Seconds 2 }`];
+    if (spec.windowsNetworkType !== "Overlay") {
+        return startScript([...wait, `& C:\\k\\kube-proxy.exe ${flags}`]);
+    }
+    // sig-windows-tools hostprocess/flannel/kube-proxy/start.ps1: the source VIP comes from host-local
+    // on the node's pod subnet. A failed reservation (exit code, or no ips in the answer) is never saved.
+    const ipam = JSON.stringify({ cniVersion: "0.3.0", name: net, ipam: { type: "host-local", ranges: [[{ subnet: node.podCidr }]], dataDir: "/var/lib/cni/networks" } });
+    return startScript([
+        ...wait,
+        "if (-not (Test-Path C:\\k\\source-vip.json)) {",
+        `  $env:CNI_COMMAND = 'ADD'; $env:CNI_CONTAINERID = 'source-vip'; $env:CNI_NETNS = 'none'; $env:CNI_IFNAME = 'none'; $env:CNI_PATH = 'C:\\opt\\cni\\bin'`,
+        `  $answer = (${ps(ipam)} | & C:\\opt\\cni\\bin\\host-local.exe) -join "\`n"`,
+        `  if ($LASTEXITCODE -ne 0) { throw "host-local could not reserve the source VIP (exit $LASTEXITCODE): $answer" }`,
+        `  if (-not ($answer | ConvertFrom-Json).ips) { throw "host-local returned no address for the source VIP: $answer" }`,
+        "  Set-Content -Path C:\\k\\source-vip.json -Value $answer",
+        "}",
+        "$vip = ((Get-Content -Raw C:\\k\\source-vip.json | ConvertFrom-Json).ips[0].address -split '/')[0]",
+        `& C:\\k\\kube-proxy.exe ${flags} --source-vip=$vip`,
+    ]);
+}
+
+/**
+ * The JoinConfiguration kubeadm reads (kubernetes cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go:
+ * discovery.bootstrapToken, nodeRegistration). `--config` cannot be mixed with flags like
+ * --node-name, so everything is in the file. The $endpoint, $token and $hash PowerShell variables
+ * are filled in on the node, after the join command matched its strict pattern.
+ */
+function joinConfiguration(node: NodeAddress): string {
+    return [
+        "apiVersion: kubeadm.k8s.io/v1beta4",
+        "kind: JoinConfiguration",
+        "discovery:",
+        "  bootstrapToken:",
+        "    apiServerEndpoint: '$endpoint'",
+        "    token: '$token'",
+        "    caCertHashes: ['$hash']",
+        "nodeRegistration:",
+        `  name: '${node.name}'`,
+        `  criSocket: '${CONTAINERD_PIPE}'`,
+        "",
+    ].join("`n");
 }
 
 /**
  * The join: host-agent kubeconfigs (from stdin, ACL-restricted), flanneld, kubelet and kube-proxy
  * as services (boot order containerd → flanneld → kubelet → kube-proxy), then `kubeadm join` with
- * the fresh token from stdin, unless the node has joined already. Waits until the services run
- * and the kubelet is healthy. stdin: {"joinCommand", "kubeProxy", "flannel"?} as JSON.
+ * the fresh token from stdin, unless the node has joined this cluster already (same CA hash).
+ * A join that failed half way, or one into an earlier control plane, is reset first. Waits until
+ * the services run and are healthy. stdin: {"joinCommand", "kubeProxy", "flannel"?} as JSON.
  */
 export function renderJoin(input: JoinInput): string {
     const { spec, node } = input;
     const net = spec.windowsNetworkName;
     const flannel = !!spec.flannelBackend;
     const kubelet = startScript([`& C:\\k\\kubelet.exe ${kubeletFlags(node, input.kubernetesVersion).join(" ")}`]);
-    const sourceVip = spec.windowsNetworkType === "Overlay";
-    const proxyFlags = kubeProxyFlags({ node, spec, podCidr: input.podCidr, kubernetesVersion: input.kubernetesVersion });
-    const proxy = startScript([
-        `$env:KUBE_NETWORK = ${ps(net)}`,
-        `while (-not (Get-HnsNetwork | Where-Object Name -EQ ${ps(net)})) { Start-Sleep -Seconds 2 }`,
-        ...(sourceVip
-            ? [
-                  "# overlay: a source VIP reserved from this node's pod subnet with host-local, kept across restarts",
-                  "if (-not (Test-Path C:\\k\\source-vip.json)) {",
-                  `  $env:CNI_COMMAND = 'ADD'; $env:CNI_CONTAINERID = 'source-vip'; $env:CNI_NETNS = 'none'; $env:CNI_IFNAME = 'none'; $env:CNI_PATH = 'C:\\opt\\cni\\bin'`,
-                  `  ${ps(JSON.stringify({ cniVersion: "0.3.0", name: net, ipam: { type: "host-local", ranges: [[{ subnet: node.podCidr }]], dataDir: "/var/lib/cni/networks" } }))} | & C:\\opt\\cni\\bin\\host-local.exe | Set-Content C:\\k\\source-vip.json`,
-                  "}",
-                  "$vip = ((Get-Content -Raw C:\\k\\source-vip.json | ConvertFrom-Json).ips[0].address -split '/')[0]",
-                  `& C:\\k\\kube-proxy.exe ${proxyFlags.join(" ")} --source-vip=$vip`,
-              ]
-            : [`& C:\\k\\kube-proxy.exe ${proxyFlags.join(" ")}`]),
-    ]);
     const flanneld = startScript([
         `$env:NODE_NAME = ${ps(node.name)}`,
-        `& C:\\k\\flanneld.exe --kube-subnet-mgr --kubeconfig-file=C:\\k\\flannel.kubeconfig --iface=${node.privateIp} --net-config-path=C:\\etc\\kube-flannel\\net-conf.json`,
+        `& C:\\k\\flanneld.exe --kube-subnet-mgr --kubeconfig-file=C:\\k\\flannel.kubeconfig --iface=${node.privateIp} --net-config-path=C:\\etc\\kube-flannel\\net-conf.json --subnet-file=${FLANNEL_SUBNET_FILE}`,
     ]);
     const services: Array<{ name: string; script: string; dependsOn: string[] }> = [];
     if (flannel) {
@@ -405,63 +572,88 @@ export function renderJoin(input: JoinInput): string {
     }
     const kubeletDeps = ["containerd", ...(flannel ? ["flanneld"] : []), ...(input.l2bridgeScript ? ["hybrid-k8s-l2bridge"] : [])];
     services.push({ name: "kubelet", script: kubelet, dependsOn: kubeletDeps });
-    services.push({ name: "kube-proxy", script: proxy, dependsOn: ["kubelet"] });
+    services.push({ name: "kube-proxy", script: renderKubeProxyStart(input), dependsOn: ["kubelet"] });
 
     const writeServices = services
         .map(
-            (s) => `Set-Content -Path C:\\k\\start-${s.name}.ps1 -Encoding ascii -Value ${ps(s.script)}
+            (s) => `if (Set-FileText C:\\k\\start-${s.name}.ps1 ${psData(s.script, `start-${s.name}.ps1`)}) { $restart += '${s.name}' }
 Install-AgentService ${ps(s.name)} C:\\k\\start-${s.name}.ps1 @(${s.dependsOn.map(ps).join(", ")})`,
         )
         .join("\n");
-    const startOrder = services.map((s) => s.name).filter((n) => n !== "kubelet" && n !== "kube-proxy");
+    const before = services.map((s) => s.name).filter((n) => n !== "kubelet" && n !== "kube-proxy");
+    const names = services.map((s) => ps(s.name)).join(", ");
 
-    return `${PRELUDE}
+    return `${PRELUDE}${AGENTS_FN}
 $in = [Console]::In.ReadToEnd() | ConvertFrom-Json
 function Write-Secret([string]$Path, [string]$Value) {
-  Set-Content -Path $Path -Encoding ascii -Value $Value
-  Invoke-Native icacls { icacls.exe $Path /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' | Out-Null }
+  # created empty and restricted first, then written: never readable through inherited ACLs
+  if (-not (Test-Path $Path)) { New-Item -ItemType File $Path | Out-Null }
+  Invoke-Native "icacls $Path" { icacls.exe $Path /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' } | Out-Null
+  Set-FileText $Path $Value
 }
 function Install-AgentService([string]$Name, [string]$Script, [string[]]$DependsOn) {
   $nssm = "$env:ProgramFiles\\nssm\\nssm.exe"
   if (-not (Get-Service $Name -ErrorAction SilentlyContinue)) {
-    Invoke-Native "nssm install $Name" { & $nssm install $Name powershell.exe -NoProfile -ExecutionPolicy Bypass -File $Script | Out-Null }
+    Invoke-Native "nssm install $Name" { & $nssm install $Name "${POWERSHELL_EXE}" -NoProfile -ExecutionPolicy Bypass -File $Script } | Out-Null
   }
   foreach ($kv in @(@('AppStdout', "C:\\var\\log\\kubernetes\\$Name.log"), @('AppStderr', "C:\\var\\log\\kubernetes\\$Name.log"), @('AppRotateFiles', '1'), @('AppRotateOnline', '1'), @('AppRotateBytes', '10485760'), @('Start', 'SERVICE_AUTO_START'))) {
-    Invoke-Native "nssm set $Name" { & $nssm set $Name $kv[0] $kv[1] | Out-Null }
+    Invoke-Native "nssm set $Name" { & $nssm set $Name $kv[0] $kv[1] } | Out-Null
   }
-  Invoke-Native "nssm set $Name" { & $nssm set $Name DependOnService @DependsOn | Out-Null }
+  Invoke-Native "nssm set $Name" { & $nssm set $Name DependOnService @DependsOn } | Out-Null
+}
+function Test-Healthz([int]$Port) {
+  try { return (Invoke-WebRequest -UseBasicParsing -TimeoutSec 5 "http://127.0.0.1:$Port/healthz").StatusCode -eq 200 } catch { return $false }
 }
 foreach ($d in 'C:\\var\\lib\\kubelet\\etc\\kubernetes', 'C:\\etc\\kubernetes\\pki', 'C:\\var\\log\\kubernetes') { New-Item -ItemType Directory -Force $d | Out-Null }
 if (-not (Test-Path C:\\var\\lib\\kubelet\\etc\\kubernetes\\pki)) {
   New-Item -ItemType SymbolicLink -Path C:\\var\\lib\\kubelet\\etc\\kubernetes\\pki -Value C:\\etc\\kubernetes\\pki | Out-Null
 }
-Write-Secret C:\\k\\kube-proxy.kubeconfig $in.kubeProxy
-${flannel ? `Write-Secret C:\\k\\flannel.kubeconfig $in.flannel
-Set-Content -Path C:\\etc\\kube-flannel\\net-conf.json -Encoding ascii -Value ${ps(input.flannelNetConf ?? "")}
+$restart = @()
+if (Write-Secret C:\\k\\kube-proxy.kubeconfig $in.kubeProxy) { $restart += 'kube-proxy' }
+${flannel ? `if (Write-Secret C:\\k\\flannel.kubeconfig $in.flannel) { $restart += 'flanneld' }
+if (Set-FileText C:\\etc\\kube-flannel\\net-conf.json ${psData(input.flannelNetConf ?? "", "net-conf.json")}) { $restart += 'flanneld' }
 ` : ""}Import-Module C:\\k\\hns.psm1 -DisableNameChecking
 ${writeServices}
-${startOrder.map((n) => `Start-Service ${n}`).join("\n")}
+# running services whose start script or kubeconfig changed restart; the others start if stopped
+Restart-Agents $restart
+${before.map((n) => `Start-Service ${n}`).join("\n")}
 
-if (Test-Path C:\\etc\\kubernetes\\kubelet.conf) {
-  Write-Output "${node.name} has joined already"
+if ($in.joinCommand -notmatch '^kubeadm join ([A-Za-z0-9.:\\[\\]-]+) --token ([a-z0-9]{6}\\.[a-z0-9]{16}) --discovery-token-ca-cert-hash (sha256:[0-9a-f]{64})\\s*$') { throw 'the join command from the master has an unexpected form' }
+$endpoint, $token, $hash = $Matches[1], $Matches[2], $Matches[3]
+$joined = (Test-Path C:\\etc\\kubernetes\\kubelet.conf) -and (-not (Test-Path C:\\k\\joined-ca.txt) -or ((Get-Content -Raw C:\\k\\joined-ca.txt).Trim() -eq $hash))
+if ($joined) {
+  Write-Output "${node.name} has joined this cluster already"
   Start-Service kubelet
 } else {
-  if ($in.joinCommand -notmatch '^kubeadm join (\\S+) --token (\\S+) --discovery-token-ca-cert-hash (\\S+)') { throw 'the join command from the master has an unexpected form' }
-  $endpoint, $token, $hash = $Matches[1], $Matches[2], $Matches[3]
-  # kubeadm's own output goes to a log on the node (this step's output is kept secret)
-  & C:\\k\\kubeadm.exe join $endpoint --token $token --discovery-token-ca-cert-hash $hash --node-name ${node.name} --cri-socket ${CONTAINERD_PIPE} *> C:\\var\\log\\kubernetes\\kubeadm-join.log
-  if ($LASTEXITCODE -ne 0) { throw "kubeadm join failed (exit $LASTEXITCODE); see C:\\var\\log\\kubernetes\\kubeadm-join.log on ${node.name}" }
+  # What a failed join or an earlier control plane left (kubelet.conf, ca.crt, kubelet's config,
+  # a running kubelet) fails kubeadm's preflight: reset first (kubernetes
+  # cmd/kubeadm/app/cmd/phases/reset/cleanupnode.go removes them).
+  if ((Test-Path C:\\etc\\kubernetes\\kubelet.conf) -or (Test-Path C:\\etc\\kubernetes\\pki\\ca.crt) -or (Test-Path C:\\var\\lib\\kubelet\\config.yaml) -or (Test-Path C:\\etc\\kubernetes\\bootstrap-kubelet.conf)) {
+    Stop-Service kube-proxy, kubelet -Force -ErrorAction SilentlyContinue
+    Invoke-Native "kubeadm reset (see ${JOIN_LOG} on ${node.name})" { kubeadm.exe reset -f --cri-socket ${CONTAINERD_PIPE} } | Out-File -Encoding ascii ${JOIN_LOG}
+  }
+  # The token travels in a file only Administrators and SYSTEM can read, never on a command line.
+  $config = 'C:\\k\\kubeadm-join.yaml'
+  try {
+    Write-Secret $config "${joinConfiguration(node)}" | Out-Null
+    Invoke-Native "kubeadm join (see ${JOIN_LOG} on ${node.name})" { kubeadm.exe join --config $config } | Out-File -Append -Encoding ascii ${JOIN_LOG}
+  } finally {
+    Remove-Item -Force $config -ErrorAction SilentlyContinue
+  }
+  Set-Content -Path C:\\k\\joined-ca.txt -Value $hash
 }
 Start-Service kube-proxy
 for ($i = 0; ; $i++) {
-  $down = @(${services.map((s) => ps(s.name)).join(", ")}) | Where-Object { (Get-Service $_).Status -ne 'Running' }
-  $healthy = $false
-  try { $healthy = (Invoke-WebRequest -UseBasicParsing -TimeoutSec 5 http://127.0.0.1:10248/healthz).Content -eq 'ok' } catch { }
-  if (-not $down -and $healthy -and (Get-HnsNetwork | Where-Object Name -EQ ${ps(net)})) { break }
-  if ($i -ge 120) { throw "${node.name} did not come up: services not running: $down; kubelet healthy: $healthy; see C:\\var\\log\\kubernetes" }
+  $down = @(@(${names}) | Where-Object { (Get-Service $_).Status -ne 'Running' })
+  $kubelet = Test-Healthz 10248
+  $proxy = Test-Healthz 10256
+  $network = [bool](Get-HnsNetwork | Where-Object Name -EQ ${ps(net)})
+  $subnet = ${flannel ? `Test-Path ${FLANNEL_SUBNET_FILE}` : "$true"}
+  if ($down.Count -eq 0 -and $kubelet -and $proxy -and $network -and $subnet) { break }
+  if ($i -ge 120) { throw "${node.name} did not come up: services not running: $down; kubelet healthy: $kubelet; kube-proxy healthy: $proxy; HNS network ${net}: $network; flannel subnet file: $subnet; see C:\\var\\log\\kubernetes" }
   Start-Sleep -Seconds 5
 }
-Write-Output "${node.name} joined: services running, kubelet healthy, HNS network ${net} present"
+Write-Output "${node.name} joined: services running, kubelet and kube-proxy healthy, HNS network ${net} present"
 `;
 }
 
@@ -469,15 +661,20 @@ Write-Output "${node.name} joined: services running, kubelet healthy, HNS networ
  * tor: the boot-time service that creates this node's L2Bridge network (gateway .1), a host
  * endpoint (.2) with forwarding on, before kubelet starts, then stays up so kubelet can depend
  * on it (microsoft/SDN Kubernetes/windows/start-kubelet.ps1 does the same at kubelet start).
+ * The endpoint is attached on every start: after a reboot it can exist unattached (flannel
+ * pkg/backend/hostgw/hostgw_windows.go attaches every time and tolerates "already attached").
  */
 export function renderL2BridgeService(node: NodeAddress, networkName: string): string {
+    const ep = `${networkName}_ep`;
     return startScript([
         "Import-Module C:\\k\\hns.psm1 -DisableNameChecking",
         `$net = Get-HnsNetwork | Where-Object Name -EQ ${ps(networkName)}`,
-        `if (-not $net) { $net = New-HNSNetwork -Type L2Bridge -AddressPrefix ${ps(node.podCidr)} -Gateway ${ps(node.podGateway)} -Name ${ps(networkName)} }`,
-        `$ep = Get-HnsEndpoint | Where-Object Name -EQ ${ps(`${networkName}_ep`)}`,
-        `if (-not $ep) { $ep = New-HnsEndpoint -NetworkId $net.Id -Name ${ps(`${networkName}_ep`)} -IPAddress ${ps(node.podHostEndpoint)} -Gateway '0.0.0.0'; Attach-HnsHostEndpoint -EndpointID $ep.Id -CompartmentID 1 }`,
-        `netsh.exe interface ipv4 set interface ${ps(`vEthernet (${networkName}_ep)`)} forwarding=enabled | Out-Null`,
+        `if (-not $net) { $net = New-HnsNetwork -Type L2Bridge -AddressPrefix ${ps(node.podCidr)} -Gateway ${ps(node.podGateway)} -Name ${ps(networkName)} }`,
+        `$ep = Get-HnsEndpoint | Where-Object Name -EQ ${ps(ep)}`,
+        `if (-not $ep) { $ep = New-HnsEndpoint -NetworkId $net.Id -Name ${ps(ep)} -IPAddress ${ps(node.podHostEndpoint)} -Gateway '0.0.0.0' }`,
+        "try { Attach-HnsHostEndpoint -EndpointID $ep.Id -CompartmentID 1 | Out-Null } catch { if ($_.Exception.Message -notmatch 'already') { throw } }",
+        `& netsh.exe interface ipv4 set interface ${ps(`vEthernet (${ep})`)} forwarding=enabled`,
+        `if ($LASTEXITCODE -ne 0) { throw "netsh could not enable forwarding on vEthernet (${ep}) (exit $LASTEXITCODE)" }`,
         "while ($true) { Start-Sleep -Seconds 3600 }",
     ]);
 }

@@ -1,0 +1,112 @@
+// PowerShell's own parser judges every script the Windows nodes run, as the plan renders it for
+// each topology with 1 and 3 nodes and a hostile SSH key comment; the syntax and the commands
+// must also exist in Windows PowerShell 5.1.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { ps, psData } from "../components/scripts/shell";
+import { TOPOLOGIES } from "../components/config";
+import { runPlan } from "./planRun";
+import { CommandUse, parseFiles, parseScripts, runPwsh } from "./pwsh/pwsh";
+import { NATIVE_PROGRAMS, WINDOWS_51_COMMANDS } from "./pwsh/windows51";
+
+/** An ed25519 public key whose comment is made of everything PowerShell could take as code. */
+export function hostileSshKey(): string {
+    const type = Buffer.from("ssh-ed25519");
+    const blob = Buffer.concat([Buffer.from([0, 0, 0, type.length]), type, Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]);
+    return `ssh-ed25519 ${blob.toString("base64")} John\u2019s \u2018laptop\u2019 '$(Write-Output pwned)' \`whoami\`; exit 7 \u201a\u201b "$env:PATH"`;
+}
+
+/** Function name → parameter names, read from the pinned hns.psm1 by PowerShell's parser. */
+function hnsFunctions(): Map<string, string[]> {
+    const file = path.join(__dirname, "fixtures", "hns.psm1");
+    const res = runPwsh([
+        "-Command",
+        `$ast = [System.Management.Automation.Language.Parser]::ParseFile('${file}', [ref]$null, [ref]$null); ` +
+            `$ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true) | ForEach-Object { [pscustomobject]@{ name = $_.Name; parameters = @($_.Body.ParamBlock.Parameters | ForEach-Object { $_.Name.VariablePath.UserPath }) } } | ConvertTo-Json -Depth 4`,
+    ]);
+    assert.strictEqual(res.code, 0, res.stderr);
+    return new Map((JSON.parse(res.stdout) as Array<{ name: string; parameters: string[] }>).map((f) => [f.name.toLowerCase(), f.parameters]));
+}
+
+describe("PowerShell parses every Windows script (pwsh)", function () {
+    this.timeout(300000);
+    const files: string[] = [];
+    before(() => {
+        for (const topology of TOPOLOGIES) {
+            for (const count of [1, 3]) {
+                const run = runPlan(["--quiet", "--config", `topology=${topology}`, "--config", `windowsNodeCount=${count}`, "--config", `sshPublicKey=${hostileSshKey()}`]);
+                assert.strictEqual(run.code, 0, run.stderr);
+                const dir = path.join(run.out, "scripts");
+                files.push(...fs.readdirSync(dir).filter((f) => f.endsWith(".ps1")).map((f) => path.join(dir, f)));
+            }
+        }
+    });
+
+    it("every rendered script and every script it carries parses, with no 5.1-only syntax", () => {
+        // the step scripts and what they carry (service start scripts, boot tasks) of each kind
+        for (const kind of ["openssh", "ready", "prepare-features", "features-ready", "prepare-runtime", "join", "check-node", "start-kubelet", "start-kube-proxy", "start-flanneld", "start-hybrid-k8s-l2bridge", "external-network", "prepull"]) {
+            assert.ok(files.some((f) => f.includes(`-${kind}.ps1`) || f.includes(`.${kind}.ps1`)), `the plan rendered ${kind}`);
+        }
+        const report = parseFiles(files);
+        const where = (x: { file: string; line: number }) => `${path.basename(path.dirname(path.dirname(x.file)))}/${path.basename(x.file)}:${x.line}`;
+        assert.deepStrictEqual(report.errors.map((e) => `${where(e)}: ${e.id}: ${e.message}`), []);
+        assert.deepStrictEqual(report.syntax.map((s) => `${where(s)}: ${s.what}: ${s.text}`), []);
+
+        const hns = hnsFunctions();
+        const problems: string[] = [];
+        const check = (c: CommandUse) => {
+            if (c.defined || NATIVE_PROGRAMS.has(c.name)) {
+                return;
+            }
+            const known = WINDOWS_51_COMMANDS[c.name]?.parameters ?? hns.get(c.name.toLowerCase());
+            if (!known) {
+                problems.push(`${where(c)}: ${c.name} is not a Windows PowerShell 5.1 command the scripts may use`);
+                return;
+            }
+            for (const p of c.parameters) {
+                if (!known.some((k) => k.toLowerCase() === p.toLowerCase())) {
+                    problems.push(`${where(c)}: ${c.name} -${p} is not a known parameter`);
+                }
+            }
+        };
+        report.commands.forEach(check);
+        assert.deepStrictEqual(problems, []);
+    });
+
+    it("the hostile key comment reaches the node only as data", () => {
+        const openssh = files.find((f) => f.endsWith("k8s-win-1-openssh.ps1"))!;
+        const text = fs.readFileSync(openssh, "utf8");
+        assert.ok(!text.includes("laptop"), "the comment is not in the script's source");
+        assert.strictEqual(fs.readFileSync(openssh.replace(/\.ps1$/, ".authorized-key"), "utf8"), `${hostileSshKey()}\n`);
+    });
+});
+
+describe("the parse check can fail", () => {
+    it("rejects a drive-qualified variable in a double-quoted string, naming file and line", () => {
+        const report = parseScripts({ broken: `$ErrorActionPreference = 'Stop'\n$state = 'x'\nthrow "the feature is $state: not installed"\n` });
+        assert.deepStrictEqual(
+            report.errors.map((e) => [e.file, e.line, e.id]),
+            [["broken.ps1", 3, "InvalidVariableReferenceWithDrive"]],
+        );
+    });
+
+    it("rejects syntax Windows PowerShell 5.1 lacks", () => {
+        const report = parseScripts({ seven: "$a = $null ?? 1\n$b = $a ? 1 : 2\nGet-Item x && Get-Item y\n$c = ${a}?.Length\n" });
+        assert.deepStrictEqual(
+            report.syntax.map((s) => s.what),
+            ["null-coalescing ??", "ternary operator", "pipeline chain (&& / ||)", "null-conditional ?. / ?[]"],
+        );
+    });
+
+    it("a curly quote breaks a string quoted only for ASCII quotes; ps() and psData() keep it a string", () => {
+        const comment = "John\u2019s laptop'; Write-Output pwned; '";
+        const asciiOnly = `'${comment.replace(/'/g, "''")}'`;
+        assert.notDeepStrictEqual(parseScripts({ a: `$x = ${asciiOnly}\n` }).commands.map((c) => c.name), [], "with ASCII-only quoting the comment runs a command");
+        for (const quoted of [ps(comment), psData(comment, "comment")]) {
+            const report = parseScripts({ b: `function ConvertFrom-Base64($t) { $t }\n$x = ${quoted}\n` });
+            assert.deepStrictEqual(report.errors, []);
+            assert.deepStrictEqual(report.commands.map((c) => c.name).filter((n) => n !== "ConvertFrom-Base64"), []);
+        }
+    });
+});
