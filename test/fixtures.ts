@@ -56,3 +56,11 @@ export function windowsNodeArgs(network: NodeNetworking, master: LinuxMaster, ad
         agentKubeconfigs,
     };
 }
+
+/** An ed25519 public key whose comment is made of everything PowerShell could take as code. */
+export function hostileSshKey(): string {
+    const type = Buffer.from("ssh-ed25519");
+    const blob = Buffer.concat([Buffer.from([0, 0, 0, type.length]), type, Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]);
+    return `ssh-ed25519 ${blob.toString("base64")} John\u2019s \u2018laptop\u2019 '$(Write-Output pwned)' \`whoami\`; exit 7 \u201a\u201b "$env:PATH"`;
+}
+

@@ -6,16 +6,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { ps, psData } from "../components/scripts/shell";
 import { TOPOLOGIES } from "../components/config";
+import { hostileSshKey } from "./fixtures";
 import { runPlan } from "./planRun";
 import { CommandUse, parseFiles, parseScripts, runPwsh } from "./pwsh/pwsh";
 import { NATIVE_PROGRAMS, WINDOWS_51_COMMANDS } from "./pwsh/windows51";
-
-/** An ed25519 public key whose comment is made of everything PowerShell could take as code. */
-export function hostileSshKey(): string {
-    const type = Buffer.from("ssh-ed25519");
-    const blob = Buffer.concat([Buffer.from([0, 0, 0, type.length]), type, Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]);
-    return `ssh-ed25519 ${blob.toString("base64")} John\u2019s \u2018laptop\u2019 '$(Write-Output pwned)' \`whoami\`; exit 7 \u201a\u201b "$env:PATH"`;
-}
 
 /** Function name → parameter names, read from the pinned hns.psm1 by PowerShell's parser. */
 function hnsFunctions(): Map<string, string[]> {

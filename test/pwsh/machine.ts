@@ -1,0 +1,121 @@
+// A stubbed Windows node for the run tests: a folder with drive C: and the machine's state
+// (test/pwsh/stub.ps1 holds the shims, test/pwsh/run.ps1 runs one step on it).
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runPwsh } from "./pwsh";
+
+export interface Call {
+    cmd: string;
+    args: string[];
+}
+
+export interface Service {
+    status: "Running" | "Stopped";
+    start: string;
+    deps: string[];
+    nssm?: boolean;
+}
+
+export interface MachineState {
+    features: Record<string, string>;
+    services: Record<string, Service>;
+    firewall: string[];
+    routes: string[];
+    registry: Record<string, string>;
+    tasks: Record<string, { file: string; atStartup: boolean }>;
+    hns: { networks: Array<{ Name: string; Type: string }>; endpoints: Array<{ Name: string; IPAddress: string; Attached: boolean }> };
+    images: string[];
+    bootTime: string;
+    rebootPending: boolean;
+    /** The pod network's HNS name, created when flanneld (or the tor service) starts. */
+    podNetwork: string;
+    /** URL → file served instead of a stub artifact. */
+    web: Record<string, string>;
+    /** URLs (substrings) whose download fails. */
+    failUrls: string[];
+    /** Shim name → how many times it fails. */
+    fail: Record<string, number>;
+    joinConfig?: string;
+    calls: Call[];
+}
+
+export interface StepRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+    /** The shim calls of this run only. */
+    calls: Call[];
+}
+
+const RUNNER = path.join(__dirname, "run.ps1");
+
+export class StubWindows {
+    readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "win-"));
+
+    constructor(podNetwork: string, init: Partial<MachineState> = {}) {
+        fs.mkdirSync(path.join(this.dir, "c", "Windows", "System32"), { recursive: true });
+        this.write({
+            features: { Containers: "Available" },
+            services: { sshd: { status: "Running", start: "Automatic", deps: [] }, hns: { status: "Running", start: "Automatic", deps: [] } },
+            firewall: [],
+            routes: [],
+            registry: {},
+            tasks: {},
+            hns: { networks: [], endpoints: [] },
+            images: [],
+            bootTime: "2026-11-25T08:00:00.0000000Z",
+            rebootPending: false,
+            podNetwork,
+            web: { [HNS_URL]: path.join(__dirname, "..", "fixtures", "hns.psm1") },
+            failUrls: [],
+            fail: {},
+            calls: [],
+            ...init,
+        });
+    }
+
+    get state(): MachineState {
+        return JSON.parse(fs.readFileSync(path.join(this.dir, "state.json"), "utf8")) as MachineState;
+    }
+
+    write(state: MachineState): void {
+        fs.writeFileSync(path.join(this.dir, "state.json"), JSON.stringify(state, null, 1));
+    }
+
+    /** Changes the state between runs. */
+    set(change: (s: MachineState) => void): void {
+        const s = this.state;
+        change(s);
+        this.write(s);
+    }
+
+    /** A file on drive C: (a Windows path), or undefined. */
+    file(windowsPath: string): string | undefined {
+        const p = path.join(this.dir, "c", ...windowsPath.replace(/^C:\\/, "").split("\\"));
+        return fs.existsSync(p) ? fs.readFileSync(p, "utf8") : undefined;
+    }
+
+    /** Runs one step's script, as the SSH session would, with stdin. */
+    run(script: string, stdin = ""): StepRun {
+        const before = this.state.calls.length;
+        const file = path.join(this.dir, `step-${before}.ps1`);
+        fs.writeFileSync(file, script);
+        const res = runPwsh(["-File", RUNNER, "-Machine", this.dir, "-Script", file], stdin);
+        return { ...res, calls: this.state.calls.slice(before) };
+    }
+
+    /** Reboots the machine (finishes pending features, starts automatic services, runs startup tasks). */
+    boot(): StepRun {
+        const before = this.state.calls.length;
+        const res = runPwsh(["-File", RUNNER, "-Machine", this.dir, "-Boot"]);
+        return { ...res, calls: this.state.calls.slice(before) };
+    }
+}
+
+const HNS_URL = "https://raw.githubusercontent.com/microsoft/SDN/242fb0c3190dbb08d7f9406727be18322218e537/Kubernetes/windows/hns.psm1";
+
+/** The names of the calls of one kind. */
+export function calls(run: StepRun, cmd: string): string[][] {
+    return run.calls.filter((c) => c.cmd === cmd).map((c) => c.args);
+}
