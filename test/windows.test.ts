@@ -90,14 +90,18 @@ describe("Windows scripts", () => {
         assert.deepStrictEqual(JSON.parse(scriptsFor("tor").cniConfig).optionalFlags, { forceBridgeGateway: true });
     });
 
-    it("tor: sdnbridge with host-local IPAM in the flat form sdnbridge passes on, pods from .3 (.2 is the host endpoint)", () => {
+    it("tor: sdnbridge with host-local IPAM in the flat form sdnbridge passes on; the join reserves the host endpoint .2", () => {
         const conf = JSON.parse(scriptsFor("tor").cniConfig);
         assert.strictEqual(conf.type, "sdnbridge");
-        assert.deepStrictEqual(conf.ipam, { type: "host-local", subnet: "10.244.1.0/24", rangeStart: "10.244.1.3", routes: [{ dst: "0.0.0.0/0" }] });
+        assert.deepStrictEqual(conf.ipam, { type: "host-local", subnet: "10.244.1.0/24", routes: [{ dst: "0.0.0.0/0" }] });
         assert.strictEqual(conf.ipam.ranges, undefined, "sdnbridge drops ranges");
         const routes = conf.AdditionalArgs.filter((a: { Value: { Type: string } }) => a.Value.Type === "SDNRoute").map((a: { Value: { Settings: { DestinationPrefix: string } } }) => a.Value.Settings.DestinationPrefix);
         assert.deepStrictEqual(routes, ["10.96.0.0/12", "10.240.0.11/32"]);
         assert.match(scriptsFor("tor").scripts.l2bridge, /-IPAddress '10\.244\.1\.2'/);
+        for (const t of ["tor", "host-gw"] as const) {
+            assert.ok(scriptsFor(t).scripts.join.includes("$reserved = 'C:\\var\\lib\\cni\\networks\\cbr0\\10.244.1.2'"), t);
+        }
+        assert.ok(!scriptsFor("vxlan").scripts.join.includes("$reserved"));
     });
 
     it("kubelet flags follow the Kubernetes version (--pod-infra-container-image only before 1.35)", () => {
@@ -132,7 +136,7 @@ describe("Windows scripts", () => {
     });
 
     it("containerd's config pins the sandbox image and the CNI folders", () => {
-        assert.match(win.containerdConfig("2.1.4"), /sandbox = 'registry\.k8s\.io\/pause:3\.10'/);
+        assert.match(win.containerdConfig("2.1.4"), /sandbox = 'registry\.k8s\.io\/pause:3\.10\.1'/);
         assert.match(win.containerdConfig("2.1.4"), /bin_dirs = \['C:\\opt\\cni\\bin'\]/);
         assert.match(win.containerdConfig("2.0.6"), /bin_dir = 'C:\\opt\\cni\\bin'/);
     });

@@ -50,8 +50,17 @@ function changes(run: StepRun): string[] {
     return run.calls.filter((c) => kinds.has(c.cmd) || (c.cmd === "crictl.exe" && c.args[0] === "pull")).map((c) => `${c.cmd} ${c.args.join(" ")}`);
 }
 
-/** A node taken through the steps up to (not including) `until`. */
+const prepared = new Map<string, StubWindows>();
+/** A node taken through the steps up to (not including) `until` (a copy of a shared one). */
 function nodeUpTo(topology: "vxlan" | "host-gw" | "tor", until: "features" | "runtime" | "join" | "done"): StubWindows {
+    const key = `${topology}/${until}`;
+    if (!prepared.has(key)) {
+        prepared.set(key, prepare(topology, until));
+    }
+    return prepared.get(key)!.clone();
+}
+
+function prepare(topology: "vxlan" | "host-gw" | "tor", until: "features" | "runtime" | "join" | "done"): StubWindows {
     const s = scripts(topology);
     const m = new StubWindows(s.spec.windowsNetworkName);
     ok(m.run(s.openssh), "openssh");
@@ -199,6 +208,11 @@ describe("Windows steps run under PowerShell against a stubbed Windows", functio
         const retry = m.run(s.join, stdin());
         ok(retry, "retry");
         assert.deepStrictEqual(calls(retry, "kubeadm.exe").map((a) => a[0]), ["reset", "join"]);
+    });
+
+    it("join on L2Bridge: the host endpoint's address is reserved in host-local's store before kubelet starts", () => {
+        const m = nodeUpTo("host-gw", "done");
+        assert.strictEqual(m.file("C:\\var\\lib\\cni\\networks\\cbr0\\10.244.1.2")?.trim(), "hybrid-k8s-host-endpoint");
     });
 
     it("join: a new control plane (another CA hash) makes the node join again", () => {

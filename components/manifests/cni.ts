@@ -1,6 +1,6 @@
 // CNI and flannel network configs (pure). The seed's values are kept exactly; everything else is
 // derived from the topology spec and the address plan so that Linux and Windows agree.
-import { Cidr, hostAt, NodeAddress, parseCidr } from "../addressing";
+import { NodeAddress } from "../addressing";
 import { FlannelBackend, TopologySpec } from "../topology";
 
 /** flannel's net-conf.json: the pod CIDR kubeadm uses, and the topology's backend. */
@@ -97,13 +97,14 @@ export interface WindowsCniInput {
  * - host-gw: flannel delegating to sdnbridge; no NAT inside the cluster's ranges, the service
  *   CIDR and the node's own IP routed through the host (microsoft/SDN l2bridge.conf).
  * - tor: sdnbridge directly, host-local IPAM from the node's pod /24 (.1 gateway, .2 host
- *   endpoint, pods from .3).
+ *   endpoint, which the join reserves in host-local's store).
  * On L2Bridge (host-gw, tor) a pod's default gateway must be the host endpoint .2, not the
  * network's .1: `optionalFlags.forceBridgeGateway` (microsoft/windows-container-networking
  * issue #40 and example/flannel_l2bridge.conf; microsoft/SDN Kubernetes/windows/helper.psm1
  * Get-PodEndpointGateway). sdnbridge re-serialises `ipam` into its own struct, which has
- * `subnet` and `routes` but no `ranges` (windows-container-networking cni/cni.go IPAMConfig,
- * common/core/network.go): host-local gets the flat form.
+ * `subnet` and `routes` (each with a `dst`) and drops the rest, `ranges` and `rangeStart` too
+ * (windows-container-networking cni/cni.go IPAMConfig, common/core/network.go): host-local
+ * gets the flat form.
  */
 export function windowsCniConf(input: WindowsCniInput): string {
     const { spec, node } = input;
@@ -130,14 +131,13 @@ export function windowsCniConf(input: WindowsCniInput): string {
             };
             break;
         case "tor": {
-            const firstPod = hostAt(parseCidr(node.podCidr) as Cidr, 3);
             conf = {
                 name: spec.windowsNetworkName,
                 cniVersion: "0.3.0",
                 type: "sdnbridge",
                 capabilities,
                 optionalFlags: { forceBridgeGateway: true },
-                ipam: { type: "host-local", subnet: node.podCidr, rangeStart: firstPod, routes: [{ dst: "0.0.0.0/0" }] },
+                ipam: { type: "host-local", subnet: node.podCidr, routes: [{ dst: "0.0.0.0/0" }] },
                 AdditionalArgs: bridgePolicies,
             };
             break;

@@ -18,8 +18,11 @@ export const HNS_MODULE = {
 };
 /** nssm 2.24 from the Kubernetes test-infra mirror (the one sig-windows-tools uses). */
 export const NSSM_URL = "https://k8stestinfrabinaries.blob.core.windows.net/nssm-mirror/nssm-2.24.zip";
-/** The sandbox (pause) image, pinned in containerd's config: multi-arch, with ltsc2022 images. */
-export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10";
+/**
+ * The sandbox (pause) image, pinned in containerd's config: the one kubeadm 1.35 expects
+ * (cmd/kubeadm/app/constants/constants.go PauseVersion), multi-arch with ltsc2022 images.
+ */
+export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1";
 export const CONTAINERD_PIPE = "npipe:////./pipe/containerd-containerd";
 /** The agent services in boot order (containerd → flanneld | l2bridge → kubelet → kube-proxy). */
 export const AGENT_SERVICES = ["containerd", "flanneld", "hybrid-k8s-l2bridge", "kubelet", "kube-proxy"] as const;
@@ -610,7 +613,17 @@ if (-not (Test-Path C:\\var\\lib\\kubelet\\etc\\kubernetes\\pki)) {
 }
 $restart = @()
 if (Write-Secret C:\\k\\kube-proxy.kubeconfig $in.kubeProxy) { $restart += 'kube-proxy' }
-${flannel ? `if (Write-Secret C:\\k\\flannel.kubeconfig $in.flannel) { $restart += 'flanneld' }
+${
+    spec.windowsNetworkType === "L2Bridge"
+        ? `# The host endpoint holds ${node.podHostEndpoint}, but host-local hands out the first free address after .1
+# and sdnbridge drops rangeStart (windows-container-networking common/core/network.go): reserve it in
+# host-local's store, one file per address under dataDir/<network>, created exclusively
+# (containernetworking/plugins plugins/ipam/host-local/backend/disk/backend.go, Reserve).
+$reserved = 'C:\\var\\lib\\cni\\networks\\${net}\\${node.podHostEndpoint}'
+if (-not (Test-Path $reserved)) { New-Item -ItemType Directory -Force (Split-Path $reserved) | Out-Null; Set-Content -Path $reserved -Value 'hybrid-k8s-host-endpoint' }
+`
+        : ""
+}${flannel ? `if (Write-Secret C:\\k\\flannel.kubeconfig $in.flannel) { $restart += 'flanneld' }
 if (Set-FileText C:\\etc\\kube-flannel\\net-conf.json ${psData(input.flannelNetConf ?? "", "net-conf.json")}) { $restart += 'flanneld' }
 ` : ""}Import-Module C:\\k\\hns.psm1 -DisableNameChecking
 ${writeServices}

@@ -53,6 +53,14 @@ const RUNNER = path.join(__dirname, "run.ps1");
 export class StubWindows {
     readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "win-"));
 
+    /** A copy of this machine, as it is now (tests share machines prepared up to a step). */
+    clone(): StubWindows {
+        const copy = Object.create(StubWindows.prototype) as StubWindows;
+        Object.defineProperty(copy, "dir", { value: fs.mkdtempSync(path.join(os.tmpdir(), "win-")) });
+        fs.cpSync(this.dir, copy.dir, { recursive: true, verbatimSymlinks: true });
+        return copy;
+    }
+
     constructor(podNetwork: string, init: Partial<MachineState> = {}) {
         fs.mkdirSync(path.join(this.dir, "c", "Windows", "System32"), { recursive: true });
         this.write({
