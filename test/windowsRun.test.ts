@@ -269,4 +269,22 @@ describe("Windows steps run under PowerShell against a stubbed Windows", functio
         assert.strictEqual(netsh.code, 1);
         assert.match(netsh.stderr, /netsh could not enable forwarding/);
     });
+
+    it("check: reports each check as JSON; a node without the sample's pods fails them in enforce mode", () => {
+        const s = scripts("host-gw");
+        const m = nodeUpTo("host-gw", "done");
+        m.set((st) => {
+            st.pods = ["sandbox1"];
+            st.podIp = "10.244.1.3";
+        });
+        const good = m.run(s.check);
+        ok(good, "check");
+        const results = good.stdout.trim().split("\n").map((l) => JSON.parse(l) as { check: string; pass: boolean; informational?: boolean });
+        assert.deepStrictEqual(results.map((r) => [r.check, r.pass]), [["node-ping", true], ["pod-gateway", true], ["windows-pods", true], ["windows-node-to-service", false]]);
+        assert.ok(results[3].informational, "the host-to-service limitation is measured, not enforced");
+        m.set((st) => (st.pods = []));
+        const bad = m.run(s.check);
+        assert.strictEqual(bad.code, 1);
+        assert.match(bad.stderr, /check pod-gateway failed on k8s-win-1: local pod  from the host \(l2bridge\): no local sample pod; check windows-pods failed/);
+    });
 });

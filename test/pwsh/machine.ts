@@ -37,6 +37,9 @@ export interface MachineState {
     /** Shim name → how many times it fails. */
     fail: Record<string, number>;
     joinConfig?: string;
+    /** Sandboxes of the sample on this node, and the pod IP crictl reports for them. */
+    pods: string[];
+    podIp: string;
     calls: Call[];
 }
 
@@ -78,6 +81,8 @@ export class StubWindows {
             web: { [HNS_URL]: path.join(__dirname, "..", "fixtures", "hns.psm1") },
             failUrls: [],
             fail: {},
+            pods: [],
+            podIp: "",
             calls: [],
             ...init,
         });

@@ -223,6 +223,9 @@ function global:crictl.exe {
     'version' { if (-not $up) { Write-Error 'connect: the pipe is not there'; $global:LASTEXITCODE = 1 } }
     'inspecti' { if (@($W.images) -notcontains $a[1]) { $global:LASTEXITCODE = 1 } }
     'pull' { if (-not $up) { $global:LASTEXITCODE = 1 } else { $W.images += $a[1] } }
+    'pods' { @($W.pods) }
+    'ps' { @($W.pods) | ForEach-Object { "c-$_" } }
+    'inspectp' { '{"status":{"network":{"ip":"' + $W.podIp + '"}}}' }
   }
 }
 function global:Invoke-Nssm {
@@ -238,6 +241,7 @@ function global:Invoke-Nssm {
   $global:LASTEXITCODE = 0
 }
 Set-Item -Path 'function:global:C:\Program Files\nssm\nssm.exe' -Value ${function:Invoke-Nssm}
+Set-Item -Path 'function:global:C:\k\crictl.exe' -Value ${function:crictl.exe}
 function global:kubeadm.exe {
   Add-Call 'kubeadm.exe' $args
   $global:LASTEXITCODE = 0
@@ -275,6 +279,7 @@ function global:Invoke-WebRequest([switch]$UseBasicParsing, [int]$TimeoutSec, [P
   $ok = switch -Wildcard ($Uri) {
     '*:10248/healthz' { (Get-Svc kubelet).status -eq 'Running' -and (Test-Path C:\etc\kubernetes\kubelet.conf) }
     '*:10256/healthz' { (Get-Svc kube-proxy).status -eq 'Running' }
+    "http://$($W.podIp)/" { @($W.pods).Count -gt 0 }
     default { $false }
   }
   if (-not $ok) { throw "Unable to connect to the remote server ($Uri)" }
