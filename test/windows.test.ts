@@ -227,6 +227,14 @@ describe("Windows nodes in the graph (3 nodes)", () => {
         }
     });
 
+    it("a replaced Windows VM gets a fresh token: the token step's triggers hold the node's VM id", () => {
+        const g = run().graph!;
+        for (const n of [1, 2, 3]) {
+            const triggers = g.one(`k8s-win-${n}-token`).inputs.triggers as string[];
+            assert.ok(triggers.some((t) => t.endsWith(`/virtualMachines/k8s-win-${n}-vm`)), JSON.stringify(triggers));
+        }
+    });
+
     it("the join takes its secrets on stdin, never logs, and the token step is secret too", () => {
         const g = run().graph!;
         const join = g.one("k8s-win-1-join");

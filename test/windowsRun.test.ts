@@ -287,4 +287,20 @@ describe("Windows steps run under PowerShell against a stubbed Windows", functio
         assert.strictEqual(bad.code, 1);
         assert.match(bad.stderr, /check pod-gateway failed on k8s-win-1: local pod  from the host \(l2bridge\): no local sample pod; check windows-pods failed/);
     });
+
+    it("kube-proxy on overlay: a failed source-VIP reservation is never saved; the next start reserves one", () => {
+        const spec = topologySpec("vxlan");
+        const start = win.renderKubeProxyStart({ spec, node, kubernetesVersion: "1.35.4", podCidr: plan.podCidr, serviceCidr: plan.serviceCidr, dnsServiceIp: plan.dnsServiceIp });
+        const m = nodeUpTo("vxlan", "done");
+        m.set((st) => (st.fail["host-local"] = 1));
+        const failed = m.run(start);
+        assert.strictEqual(failed.code, 1);
+        assert.match(failed.stderr, /host-local could not reserve the source VIP \(exit 1\)/);
+        assert.strictEqual(m.file("C:\\k\\source-vip.json"), undefined);
+        const next = m.run(start);
+        ok(next, "kube-proxy start");
+        assert.ok(calls(next, "agent")[0].includes("--source-vip=10.244.1.5"));
+        const again = m.run(start);
+        assert.deepStrictEqual(calls(again, "host-local.exe"), [], "the reservation is kept across restarts");
+    });
 });

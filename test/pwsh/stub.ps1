@@ -285,3 +285,15 @@ function global:Invoke-WebRequest([switch]$UseBasicParsing, [int]$TimeoutSec, [P
   if (-not $ok) { throw "Unable to connect to the remote server ($Uri)" }
   [pscustomobject]@{ StatusCode = 200; Content = 'ok' }
 }
+function global:Invoke-HostLocal {
+  $request = @($input) -join "`n"
+  Add-Call 'host-local.exe' @($env:CNI_COMMAND, $request)
+  if (Test-Fail 'host-local') { '{"code":11,"msg":"failed to allocate"}'; $global:LASTEXITCODE = 1; return }
+  $subnet = (($request | ConvertFrom-Json).ipam.ranges[0][0].subnet -split '/')[0]
+  $ip = ($subnet -replace '\.0$', '.5')
+  '{"cniVersion":"0.3.0","ips":[{"version":"4","address":"' + $ip + '/24"}]}'
+  $global:LASTEXITCODE = 0
+}
+Set-Item -Path 'function:global:C:\opt\cni\bin\host-local.exe' -Value ${function:Invoke-HostLocal}
+function global:Invoke-Agent { Add-Call 'agent' $args; $global:LASTEXITCODE = 0 }
+foreach ($agent in 'C:\k\kube-proxy.exe', 'C:\k\kubelet.exe', 'C:\k\flanneld.exe') { Set-Item -Path "function:global:$agent" -Value ${function:Invoke-Agent} }

@@ -41,6 +41,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Stop-Service": cmd("Force", "ErrorAction", "Name"),
     "Get-Service": cmd("ErrorAction", "Name"),
     "Test-Path": cmd("Path"),
+    "Split-Path": cmd("Path", "Leaf"),
     "Test-Connection": cmd("ComputerName", "Count", "Quiet"),
     "Restart-Computer": cmd("Force"),
     // Microsoft.PowerShell.Utility
