@@ -64,6 +64,9 @@ function prepare(topology: "vxlan" | "host-gw" | "tor", until: "features" | "run
     const s = scripts(topology);
     const m = new StubWindows(s.spec.windowsNetworkName);
     ok(m.run(s.openssh), "openssh");
+    const ready = m.run(s.ready);
+    ok(ready, "ready");
+    assert.match(ready.stdout, /^ready: K8S-WIN-1/);
     if (until === "features") return m;
     ok(m.run(s.features), "prepare-features");
     m.boot();
