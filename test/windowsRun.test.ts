@@ -122,6 +122,16 @@ describe("Windows steps run under PowerShell against a stubbed Windows", functio
         assert.ok(!m.state.rebootPending);
     });
 
+    it("the boot task waits out an HNS that is still starting", () => {
+        const s = scripts("vxlan");
+        const m = nodeUpTo("vxlan", "features");
+        ok(m.run(s.features), "prepare-features");
+        m.set((st) => (st.fail["New-HnsNetwork"] = 2));
+        const boot = m.boot();
+        assert.strictEqual(calls(boot, "New-HnsNetwork").length, 3);
+        ok(m.run(s.featuresReady), "features-ready");
+    });
+
     it("features-ready refuses a node whose boot time did not change (a poll that slipped in before the reboot)", () => {
         const s = scripts("host-gw");
         const m = nodeUpTo("host-gw", "features");

@@ -214,7 +214,10 @@ if ((Test-Path ${BOOT_MARKER}) -and ((Get-Content -Raw ${BOOT_MARKER}).Trim() -e
   throw "the node has not rebooted yet (its boot time is the one recorded before the reboot); run pulumi up again"
 }
 for ($i = 0; -not (Get-HnsNetwork | Where-Object Name -EQ External); $i++) {
-  if ($i -ge 60) { throw "the boot-time task did not create the External HNS network; see C:\\var\\log\\kubernetes\\external-network.log" }
+  # the boot task retries for five minutes; after that, run it once more (should this session drop
+  # while the network is created, the next pulumi up finds the network and goes on)
+  if ($i -eq 60) { Start-ScheduledTask -TaskName hybrid-k8s-external-network }
+  if ($i -ge 120) { throw "the boot-time task did not create the External HNS network; see C:\\var\\log\\kubernetes\\external-network.log" }
   Start-Sleep -Seconds 5
 }
 Remove-Item -Force ${BOOT_MARKER} -ErrorAction SilentlyContinue
@@ -238,8 +241,10 @@ export function renderExternalNetworkTask(spec: TopologySpec): string {
     return `$ErrorActionPreference = 'Stop'
 Start-Transcript -Append C:\\var\\log\\kubernetes\\external-network.log | Out-Null
 Import-Module C:\\k\\hns.psm1 -DisableNameChecking
-if (-not (Get-HnsNetwork | Where-Object Name -EQ External)) {
-  New-HnsNetwork -Type ${type} -AddressPrefix '192.168.255.0/30' -Gateway '192.168.255.1' -Name External${vsid} | Out-Null
+# HNS may still be starting at boot: try for a few minutes
+for ($i = 1; -not (Get-HnsNetwork | Where-Object Name -EQ External); $i++) {
+  try { New-HnsNetwork -Type ${type} -AddressPrefix '192.168.255.0/30' -Gateway '192.168.255.1' -Name External${vsid} | Out-Null }
+  catch { if ($i -ge 30) { throw }; Write-Output "attempt $($i): $_"; Start-Sleep -Seconds 10 }
 }
 Stop-Transcript | Out-Null
 `;

@@ -113,6 +113,7 @@ function global:Get-HnsNetwork { @($W.hns.networks) | ForEach-Object { [pscustom
 function global:Get-HnsEndpoint { @($W.hns.endpoints) | ForEach-Object { [pscustomobject]$_ } }
 function global:New-HnsNetwork([string]$Type, [string]$Name, $AddressPrefix, $Gateway, [hashtable[]]$SubnetPolicies) {
   Add-Call 'New-HnsNetwork' @($Type, $Name, $AddressPrefix, $Gateway)
+  if (Test-Fail 'New-HnsNetwork') { throw 'HNS failed with error : The service has not been started.' }
   $n = [pscustomobject]@{ Id = [guid]::NewGuid().ToString(); Name = $Name; Type = $Type; AddressPrefix = "$AddressPrefix"; Gateway = "$Gateway" }
   $W.hns.networks += $n
   $n
