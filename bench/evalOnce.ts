@@ -11,9 +11,9 @@ async function main() {
     const config: Record<string, string> = { ...readStackFile("dev").values, [`${PROJECT}:windowsNodeCount`]: count };
     const secretKeys: string[] = [];
     for (const [key, p] of Object.entries(PLACEHOLDERS)) {
-        config[`${PROJECT}:${key}`] ??= p.value;
+        config[key] ??= p.value;
         if (p.secret) {
-            secretKeys.push(`${PROJECT}:${key}`);
+            secretKeys.push(key);
         }
     }
     const start = process.hrtime.bigint();
