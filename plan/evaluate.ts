@@ -49,18 +49,20 @@ export interface Evaluation {
  * trace is source-mapped. That was 37% of a plan's time. The mock monitor ignores both. Set
  * PLAN_STACK_TRACES=1 to keep them (to debug the program itself).
  */
-function skipStackCapture(): void {
+function skipStackCapture(): number {
+    const limit = Error.stackTraceLimit;
     if (process.env.PLAN_STACK_TRACES === "1") {
-        return;
+        return limit;
     }
     Error.stackTraceLimit = 0;
     Object.defineProperty(pulumi.Resource, "callsites", { value: (): string[] => [], configurable: true, writable: true });
+    return limit;
 }
 
 /** Evaluates the program and returns the plan. A program error (bad config) rejects. */
 export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
-    skipStackCapture();
+    const stackTraceLimit = skipStackCapture();
     const monitor = installRecordingMonitor(new PlanMocks(opts.config["azure-native:location"]), opts.project, opts.stack);
     const program = opts.program ?? path.resolve(__dirname, "..", "index");
     // The language host runs a program the same way: its module exports become stack outputs.
@@ -69,7 +71,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
         await runInPulumiStack(async () => require(program) as Record<string, unknown>);
         await disconnect();
     } finally {
-        Error.stackTraceLimit = 10;
+        Error.stackTraceLimit = stackTraceLimit;
     }
     const secret = new Set(opts.secretKeys);
     const config: Record<string, Json> = {};
