@@ -433,7 +433,13 @@ export async function runCli(argv: string[], io: Io, dir = ROOT): Promise<number
 
 if (require.main === module) {
     runCli(process.argv.slice(2), { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }).then(
-        (code) => process.exit(code),
+        (code) => {
+            if (process.env.PLAN_BENCH_STATS === "1") {
+                // for npm run bench: this process's peak memory (resident set, kB → MB)
+                process.stderr.write(`plan-stats ${JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+            }
+            process.exit(code);
+        },
         (e: unknown) => {
             const trace = process.env.PLAN_STACK_TRACES === "1";
             process.stderr.write(`plan: failed: ${e instanceof Error ? (trace ? (e.stack ?? e.message) : e.message) : String(e)}\n`);

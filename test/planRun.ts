@@ -52,7 +52,8 @@ function cacheKey(args: string[]): string {
 }
 
 function childArgs(args: string[], out: string): string[] {
-    return ["--max-semi-space-size=32", require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "plan", "cli.ts"), "--out", out, ...args];
+    // as `npm run plan` runs it (tsconfig.json has ts-node use swc)
+    return ["--max-semi-space-size=16", require.resolve("ts-node/dist/bin.js"), path.join(ROOT, "plan", "cli.ts"), "--out", out, ...args];
 }
 
 const childEnv = { ...process.env, PULUMI_CONFIG: "", PULUMI_CONFIG_SECRET_KEYS: "" };
