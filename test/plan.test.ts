@@ -295,3 +295,23 @@ describe("the drawn graph at any size", () => {
         assert.ok(renderableMermaid(collapseWindowsNodes(cachedPlan(["--config", "windowsNodeCount=3"]).doc!).doc).edges < MERMAID_MAX_EDGES / 2);
     });
 });
+
+describe("README", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+    it("documents every stack output the program exports", () => {
+        const exported = [...fs.readFileSync(path.join(ROOT, "index.ts"), "utf8").matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
+        assert.ok(exported.includes("resourceGroupName") && exported.includes("topology"));
+        for (const name of exported) {
+            assert.match(readme, new RegExp(`^\\| [^|]*\`${name}\`[^|]*\\|`, "m"), name);
+        }
+    });
+
+    it("asks for the admin address over IPv4 (an IPv6 answer is refused) and says what the tests need", () => {
+        for (const line of readme.split("\n").filter((l) => /adminCidr .*ifconfig/.test(l))) {
+            assert.match(line, /curl -4/, line);
+        }
+        assert.match(readme, /Node\.js 20\.19 or newer[\s\S]*shellcheck/);
+        assert.doesNotMatch(readme, /apt-get install[^\n]*graphviz/);
+    });
+});
