@@ -14,9 +14,17 @@ import { SampleService } from "./components/sampleService";
 import { Validation } from "./components/validation";
 import { hostAt, parseCidr, Cidr } from "./components/addressing";
 
+/** Which config values arrived as secrets (runtime/config.js isConfigSecret, @internal in 3.248). */
+function secretConfigKeys(raw: Record<string, string>): string[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
+    return Object.keys(raw).filter((k) => runtimeConfig.isConfigSecret(k));
+}
+
 function loadConfig(): ClusterConfig {
     try {
-        return parseConfig(pulumi.runtime.allConfig(), { mode: "up" });
+        const raw = pulumi.runtime.allConfig();
+        return parseConfig(raw, { mode: "up", secretKeys: secretConfigKeys(raw) });
     } catch (e) {
         if (e instanceof ConfigError) {
             // RunError: the CLI prints the message alone, without a stack trace

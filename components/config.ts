@@ -4,6 +4,7 @@
 // ConfigError listing every problem at once, each naming the key, the bad value and the fix.
 import {
     AddressInput,
+    Cidr,
     contains,
     isNetworkAddress,
     networkForm,
@@ -14,6 +15,10 @@ import {
     parseCidr,
     subnetCount,
 } from "./addressing";
+import { privateKeyProblem, publicKeyProblem } from "./sshKeys";
+import { CONTAINERD_MIN_MAJOR, FLANNEL_CNI_VERSION, KUBERNETES_MINORS, kubernetesMinor, parseVersion, SEMVER } from "./versions";
+
+export { FLANNEL_CNI_VERSION, SEMVER } from "./versions";
 
 export const PROJECT = "hybrid-k8s";
 
@@ -84,9 +89,13 @@ export const KEYS: Record<keyof ClusterConfig, KeySpec> = {
     // 1.35 is supported until 2027-02-28 (kubernetes.io/releases/1.35); 1.35.4 released 2026-04-14.
     kubernetesVersion: { kind: "string", default: "1.35.4", description: "Kubernetes version for master and workers (x.y.z)." },
     adminCidr: { kind: "string", description: "The only source allowed to reach SSH and the API server (required)." },
-    allowAdminFromInternet: { kind: "boolean", default: false, description: "Must be true to accept adminCidr 0.0.0.0/0." },
+    allowAdminFromInternet: { kind: "boolean", default: false, description: "Must be true to accept an adminCidr wider than /16 that holds public addresses (e.g. 0.0.0.0/0)." },
     adminUsername: { kind: "string", default: "azureuser", description: "Admin user on every VM." },
-    adminPassword: { kind: "string", secret: true, description: "Windows admin password (secret; Azure's complexity rules)." },
+    // Defaults to "" (not set): a key without a default is required by the Pulumi CLI even with no
+    // Windows node (pulumi/pulumi pkg/workspace/config.go, mergeConfig). Pulumi.yaml cannot mark
+    // it `secret` either: the CLI applies the plain default and then refuses it as not encrypted
+    // (validateStackConfigValue), so the program refuses a plain-text value itself (secretKeys).
+    adminPassword: { kind: "string", default: "", secret: true, description: "Windows admin password (secret; Azure's complexity rules); required with Windows nodes." },
     sshPublicKey: { kind: "string", description: "OpenSSH public key for the admin user (ssh-rsa or ssh-ed25519)." },
     sshPrivateKey: { kind: "string", secret: true, description: "The matching private key, used by remote commands (secret)." },
     linuxVmSize: { kind: "string", default: "Standard_D2s_v5", description: "Size of the Linux master VM." },
@@ -109,13 +118,15 @@ export const KEYS: Record<keyof ClusterConfig, KeySpec> = {
 export interface ConfigIssue {
     key: string;
     message: string;
+    /** The key's namespace when it is not this project's (a mistyped namespace). */
+    namespace?: string;
 }
 
 export class ConfigError extends Error {
     constructor(readonly issues: ConfigIssue[]) {
         super(
             `Invalid configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
-                issues.map((i) => `  - ${PROJECT}:${i.key}: ${i.message}`).join("\n"),
+                issues.map((i) => `  - ${i.namespace ?? PROJECT}:${i.key}: ${i.message}`).join("\n"),
         );
         this.name = "ConfigError";
     }
@@ -127,6 +138,11 @@ export interface LoadOptions {
      * "plan" accepts their absence (the plan fills in marked placeholders).
      */
     mode: "up" | "plan";
+    /**
+     * Full keys ("hybrid-k8s:adminPassword") whose values arrived as secrets. When given, a
+     * secret key set in plain text is refused. Undefined: not checked (unit tests).
+     */
+    secretKeys?: readonly string[];
 }
 
 /** Azure rejects these Windows admin passwords outright (Microsoft.Compute, OSProfile docs). */
@@ -142,24 +158,21 @@ const DISALLOWED_USERNAMES = new Set([
     "support_388945a0", "sys", "test2", "test3", "user4", "user5",
 ]);
 
-/** A release version, x.y.z without a leading v. */
-export const SEMVER = /^\d+\.\d+\.\d+$/;
-/** A flannel CNI plugin release, x.y.z with an optional -flannelN suffix. */
-export const FLANNEL_CNI_VERSION = /^\d+\.\d+\.\d+(-flannel\d+)?$/;
-/** Oldest Kubernetes minor accepted: kubelet flags and Windows features are derived for >= 1.33. */
-export const MIN_KUBERNETES_MINOR = 33;
-
 function show(v: string): string {
-    return JSON.stringify(v);
+    return JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
 }
 
-/** Parses a boolean or integer config value the way the Pulumi CLI stores it (as text). */
+/**
+ * Parses a boolean or integer config value as the Pulumi CLI checks it against Pulumi.yaml's
+ * schema (pulumi/pulumi sdk/go/common/workspace/project.go, ValidateConfigValue: an integer is
+ * text that strconv.Atoi accepts, a boolean is the text "true" or "false").
+ */
 function coerce(key: string, spec: KeySpec, raw: string, issues: ConfigIssue[]): string | number | boolean | undefined {
     switch (spec.kind) {
         case "string":
             return raw;
         case "integer":
-            if (!/^-?\d+$/.test(raw.trim())) {
+            if (!/^[+-]?\d+$/.test(raw)) {
                 issues.push({ key, message: `${show(raw)} is not a whole number; set it with \`pulumi config set ${PROJECT}:${key} 2\`.` });
                 return undefined;
             }
@@ -201,8 +214,101 @@ export function passwordProblem(password: string, username: string): string | un
 }
 
 /**
+ * Address ranges no pod, service or VNet range may touch, and that can be no admin's source.
+ * VNet rules: MicrosoftDocs/azure-docs articles/virtual-network/virtual-networks-faq.md ("What
+ * address ranges can I use in my VNets?": not 224.0.0.0/4, 255.255.255.255/32, 127.0.0.0/8,
+ * 169.254.0.0/16, 168.63.129.16/32). Pod and service ranges are routed on the same hosts, where
+ * 169.254.169.254 is the metadata service the nodes keep a route to and 168.63.129.16 the
+ * host's DNS and health endpoint, so the same ranges are refused there. 0.0.0.0/8 ("this
+ * network") and 240.0.0.0/4 (reserved) are not routable anywhere (RFC 6890).
+ */
+export const RESERVED_RANGES: ReadonlyArray<{ cidr: string; what: string }> = [
+    { cidr: "0.0.0.0/8", what: "\"this network\" (0.0.0.0/8), which is not routable" },
+    { cidr: "127.0.0.0/8", what: "loopback (127.0.0.0/8)" },
+    { cidr: "169.254.0.0/16", what: "link-local (169.254.0.0/16, holds the Azure metadata address 169.254.169.254)" },
+    { cidr: "168.63.129.16/32", what: "Azure's platform address 168.63.129.16 (DNS, health probes)" },
+    { cidr: "224.0.0.0/4", what: "multicast (224.0.0.0/4)" },
+    { cidr: "240.0.0.0/4", what: "reserved space (240.0.0.0/4, with broadcast 255.255.255.255)" },
+];
+const RESERVED = RESERVED_RANGES.map((r) => ({ ...r, c: parseCidr(r.cidr) as Cidr }));
+
+/** Private ranges (RFC 1918): an admin range inside them is not reachable from the internet. */
+const PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((t) => parseCidr(t) as Cidr);
+
+/**
+ * The widest adminCidr accepted without allowAdminFromInternet, when it holds public addresses:
+ * a /16 (65,536 addresses, e.g. one organisation's block). Anything wider opens SSH and the API
+ * server to a large share of the internet (128.0.0.0/1 is half of it).
+ */
+export const ADMIN_MAX_PUBLIC_PREFIX = 16;
+
+/** kubeadm: "specified service subnet is too large; for 32-bit addresses, the mask must be >= 12"
+ * (kubernetes/kubernetes cmd/kubeadm/app/apis/kubeadm/validation/validation.go,
+ * ValidateServiceSubnetSize; MaximumBitsForServiceSubnet = 20 in cmd/kubeadm/app/constants/constants.go). */
+export const MIN_SERVICE_PREFIX = 12;
+/** Azure VNets: "the largest is /8" (azure-docs articles/virtual-network/virtual-networks-faq.md). */
+export const MIN_VNET_PREFIX = 8;
+/** kubeadm preflight NumCPUCheck on a control plane: ControlPlaneNumCPU = 2
+ * (kubernetes/kubernetes cmd/kubeadm/app/constants/constants.go, preflight/checks.go). */
+export const CONTROL_PLANE_MIN_VCPUS = 2;
+
+/**
+ * vCPUs of an Azure VM size from its name: [Family][Sub-family][# of vCPUs][-constrained
+ * vCPUs][features]_[version] (MicrosoftDocs/azure-compute-docs
+ * articles/virtual-machines/vm-naming-conventions.md; M8-2ms_v2 has 2 active vCPUs).
+ * Undefined when the text is not a VM size name.
+ */
+export function vmSizeVcpus(size: string): number | undefined {
+    const m = /^(?:Standard|Basic)_[A-Z]+(\d+)(?:-(\d+))?[a-z]*(?:_[A-Za-z0-9]+)*$/.exec(size);
+    if (!m) {
+        return undefined;
+    }
+    return Number(m[2] ?? m[1]);
+}
+
+/** Publisher and offer of the Windows Server images whose build matches the ltsc2022 node images. */
+export const WINDOWS_IMAGE_PUBLISHER = "MicrosoftWindowsServer";
+export const WINDOWS_IMAGE_OFFER = "WindowsServer";
+
+/** Keys that may be set to the empty string (it means "not set"). */
+const EMPTY_ALLOWED = new Set<string>(["validationRun", "adminPassword"]);
+
+/**
+ * A namespace that is almost ours (different case, a character missing or extra): most likely a
+ * typo of "hybrid-k8s", whose keys would otherwise be ignored silently.
+ */
+export function nearProject(ns: string): boolean {
+    const norm = (t: string) => t.toLowerCase().replace(/[^a-z0-9]/g, "");
+    if (ns === PROJECT) {
+        return false;
+    }
+    return norm(ns) === norm(PROJECT) || editDistance(ns.toLowerCase(), PROJECT) <= 2;
+}
+
+function editDistance(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) {
+        d[0][j] = j;
+    }
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+    }
+    return d[a.length][b.length];
+}
+
+/** The key of ours closest to a mistyped one (case or a small typo), if any. */
+function suggestKey(key: string): string | undefined {
+    const known = Object.keys(KEYS);
+    return known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+}
+
+/**
  * Validates the raw config map (keys as "hybrid-k8s:name" or "name"; values as the Pulumi CLI
  * stores them) and returns the typed config. Throws ConfigError with every problem found.
+ * `secretKeys` (full keys) says which values arrived as secrets; when given, a secret key whose
+ * value arrived in plain text is refused, as the Pulumi CLI refuses it.
  */
 export function parseConfig(raw: Record<string, string>, opts: LoadOptions): ClusterConfig {
     const issues: ConfigIssue[] = [];
@@ -211,19 +317,38 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
 
     for (const [fullKey, value] of Object.entries(raw)) {
         const [ns, ...rest] = fullKey.includes(":") ? fullKey.split(":") : [PROJECT, fullKey];
+        const key = rest.join(":");
         if (ns !== PROJECT) {
+            if (nearProject(ns)) {
+                // never echo the value: the key may be a mistyped secret
+                const near = suggestKey(key);
+                issues.push({
+                    namespace: ns,
+                    key,
+                    message: `namespace "${ns}" is not this project's ("${PROJECT}"), so the value would be ignored; ${near ? `set ${PROJECT}:${near} instead` : `use the ${PROJECT}: prefix`} and remove this one with \`pulumi config rm ${ns}:${key}\`.`,
+                });
+            }
             continue; // other namespaces (azure-native:location, ...) belong to their providers
         }
-        const key = rest.join(":");
         if (!known.has(key)) {
-            const near = [...known].find((k) => k.toLowerCase() === key.toLowerCase());
+            const near = suggestKey(key);
             issues.push({
                 key,
-                message: `unknown key${near ? `; did you mean ${PROJECT}:${near}?` : `; remove it with \`pulumi config rm ${PROJECT}:${key}\` (known keys: ${[...known].join(", ")}).`}`,
+                message: `unknown key${near ? `; did you mean ${PROJECT}:${near}? ` : "; "}remove it with \`pulumi config rm ${PROJECT}:${key}\`${near ? "" : ` (known keys: ${[...known].join(", ")})`}.`,
             });
             continue;
         }
-        values[key] = coerce(key, KEYS[key as keyof ClusterConfig], value, issues);
+        const spec = KEYS[key as keyof ClusterConfig];
+        if (value === "" && !EMPTY_ALLOWED.has(key)) {
+            issues.push({ key, message: `is set but empty; give it a value${spec.default !== undefined ? ` (default ${JSON.stringify(spec.default)})` : ""} or remove it with \`pulumi config rm ${PROJECT}:${key}\`.` });
+            values[key] = undefined;
+            continue;
+        }
+        if (spec.secret && opts.secretKeys !== undefined && value !== "" && !opts.secretKeys.includes(`${PROJECT}:${key}`)) {
+            // pulumi/pulumi pkg/workspace/config.go, validateStackConfigValue: "must be encrypted as it's secret"
+            issues.push({ key, message: `is a secret but its value (not shown) is stored in plain text; set it with \`pulumi config set --secret ${PROJECT}:${key}\`.` });
+        }
+        values[key] = coerce(key, spec, value, issues);
     }
     for (const [key, spec] of Object.entries(KEYS)) {
         if (values[key] === undefined && spec.default !== undefined && !(key in values)) {
@@ -235,6 +360,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     const bool = (k: keyof ClusterConfig): boolean => (typeof values[k] === "boolean" ? (values[k] as boolean) : KEYS[k].default === true);
     const opt = (k: keyof ClusterConfig): string | undefined => (typeof values[k] === "string" && values[k] !== "" ? (values[k] as string) : undefined);
     const bad = (key: string, message: string) => issues.push({ key, message });
+    const given = (k: keyof ClusterConfig): boolean => k in values && values[k] !== undefined;
 
     // topology
     const topology = str("topology");
@@ -248,35 +374,59 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         bad("windowsNodeCount", `${windowsNodeCount} is out of range; use 0 to ${MAX_WINDOWS_NODES}.`);
     }
 
-    // CIDRs: syntax, network address, sizes, overlaps
-    const cidrs: Partial<Record<"podCidr" | "serviceCidr" | "vnetCidr" | "adminCidr", ReturnType<typeof parseCidr>>> = {};
+    // CIDRs: syntax, network address, reserved ranges, sizes, overlaps
+    const cidrs: Partial<Record<"podCidr" | "serviceCidr" | "vnetCidr" | "adminCidr", Cidr>> = {};
     for (const key of ["podCidr", "serviceCidr", "vnetCidr", "adminCidr"] as const) {
         const text = opt(key);
-        if (text === undefined) {
+        if (text === undefined || !given(key)) {
+            if (text !== undefined && key !== "adminCidr") {
+                cidrs[key] = parseCidr(text);
+            }
             continue;
         }
         const c = parseCidr(text);
         if (!c) {
-            bad(key, `${show(text)} is not an IPv4 CIDR block; write it like 10.244.0.0/16.`);
-        } else if (!isNetworkAddress(c) && key !== "adminCidr") {
-            bad(key, `${show(text)} has host bits set; use its network address ${networkForm(c)}.`);
-        } else {
-            cidrs[key] = c;
+            const hint = text.includes(":")
+                ? " It looks like IPv6: the cluster's network rules are IPv4; give your IPv4 address (`curl -4 https://ifconfig.me`) with /32."
+                : /^\d{1,3}(\.\d{1,3}){3}$/.test(text)
+                  ? ` Add the prefix length, e.g. ${text}/32.`
+                  : "";
+            bad(key, `${show(text)} is not an IPv4 CIDR block; write it like ${key === "adminCidr" ? "203.0.113.7/32" : KEYS[key].default}.${hint}`);
+            continue;
         }
+        if (!isNetworkAddress(c) && key !== "adminCidr") {
+            bad(key, `${show(text)} has host bits set; use its network address ${networkForm(c)}.`);
+            continue;
+        }
+        // a pulumi/service/VNet range may not touch a reserved one; an admin source may not lie in one
+        const reserved = RESERVED.find((r) => (key === "adminCidr" ? contains(r.c, c) : overlaps(r.c, c)));
+        if (reserved) {
+            bad(key, `${show(text)} overlaps ${reserved.what}; ${key === "adminCidr" ? "give the public address you run pulumi from, e.g. 203.0.113.7/32" : `choose a private range such as ${KEYS[key].default}`}.`);
+            continue;
+        }
+        cidrs[key] = c;
     }
     const { podCidr: pod, serviceCidr: svc, vnetCidr: vnet, adminCidr: admin } = cidrs;
-    if (pod) {
+    if (pod && given("podCidr")) {
         const nodes = (Number.isInteger(windowsNodeCount) ? windowsNodeCount : 0) + 1;
         const room = subnetCount(pod, NODE_POD_PREFIX);
         if (room < nodes) {
             bad("podCidr", `${show(pod.text)} holds ${room} /24 subnet(s) but the cluster needs one per node (${nodes}); use a larger block such as 10.244.0.0/16.`);
         }
     }
-    if (vnet && vnet.prefix > NODE_SUBNET_PREFIX) {
-        bad("vnetCidr", `${show(vnet.text)} is smaller than a /24; the node subnet needs a /24, use a /24 or larger such as 10.240.0.0/16.`);
+    if (vnet && given("vnetCidr")) {
+        if (vnet.prefix > NODE_SUBNET_PREFIX) {
+            bad("vnetCidr", `${show(vnet.text)} is smaller than a /24; the node subnet needs a /24, use a /24 or larger such as 10.240.0.0/16.`);
+        } else if (vnet.prefix < MIN_VNET_PREFIX) {
+            bad("vnetCidr", `${show(vnet.text)} is larger than Azure allows for a VNet (/${MIN_VNET_PREFIX} at most); use e.g. 10.240.0.0/16.`);
+        }
     }
-    if (svc && svc.prefix > 24) {
-        bad("serviceCidr", `${show(svc.text)} is too small for cluster services; use a /24 or larger such as 10.96.0.0/12.`);
+    if (svc && given("serviceCidr")) {
+        if (svc.prefix > 24) {
+            bad("serviceCidr", `${show(svc.text)} is too small for cluster services; use a /24 or larger such as 10.96.0.0/12.`);
+        } else if (svc.prefix < MIN_SERVICE_PREFIX) {
+            bad("serviceCidr", `${show(svc.text)} is too large: kubeadm accepts a service CIDR of /${MIN_SERVICE_PREFIX} or smaller (2^20 addresses); use e.g. 10.96.0.0/12.`);
+        }
     }
     const pairs: Array<["podCidr" | "serviceCidr" | "vnetCidr", "podCidr" | "serviceCidr" | "vnetCidr"]> = [
         ["podCidr", "serviceCidr"],
@@ -291,35 +441,42 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         }
     }
 
-    // adminCidr: required for up; never the internet unless explicitly allowed
+    // adminCidr: required for up; never a large share of the internet unless explicitly allowed
     if (admin) {
-        if (admin.prefix === 0 && !bool("allowAdminFromInternet")) {
-            bad("adminCidr", `"0.0.0.0/0" opens SSH and the API server to the whole internet; use your own address (e.g. 203.0.113.7/32), or set ${PROJECT}:allowAdminFromInternet true if you really mean it.`);
+        const isPrivate = PRIVATE.some((p) => contains(p, admin));
+        if (!isPrivate && admin.prefix < ADMIN_MAX_PUBLIC_PREFIX && !bool("allowAdminFromInternet")) {
+            const share = admin.prefix === 0 ? "the whole internet" : `${(2 ** (32 - admin.prefix)).toLocaleString("en-US")} addresses of the internet`;
+            bad("adminCidr", `${show(admin.text)} opens SSH and the API server to ${share}; use your own address (e.g. 203.0.113.7/32) or a block of /${ADMIN_MAX_PUBLIC_PREFIX} or narrower, or set ${PROJECT}:allowAdminFromInternet true if you really mean it.`);
         }
-        for (const key of ["podCidr", "serviceCidr"] as const) {
+        for (const key of ["podCidr", "serviceCidr", "vnetCidr"] as const) {
             const c = cidrs[key];
-            if (c && admin.prefix > 0 && (contains(c, admin) || contains(admin, c))) {
-                bad("adminCidr", `${show(admin.text)} lies inside ${key}; give the public address you run pulumi from.`);
+            if (!c || !overlaps(c, admin)) {
+                continue;
+            }
+            if (contains(c, admin)) {
+                bad("adminCidr", `${show(admin.text)} lies inside ${key} ${show(c.text)}; give the public address you run pulumi from.`);
+            } else if (isPrivate || admin.prefix >= ADMIN_MAX_PUBLIC_PREFIX) {
+                bad("adminCidr", `${show(admin.text)} covers ${key} ${show(c.text)}: the cluster's own addresses would count as admins; give the public address you run pulumi from.`);
             }
         }
-    } else if (opt("adminCidr") === undefined && opts.mode === "up") {
-        bad("adminCidr", `is required: the address range allowed to reach SSH and the API server; set it with \`pulumi config set ${PROJECT}:adminCidr 203.0.113.7/32\` (your public IP).`);
+    } else if (opt("adminCidr") === undefined && opts.mode === "up" && !("adminCidr" in values)) {
+        bad("adminCidr", `is required: the address range allowed to reach SSH and the API server; set it with \`pulumi config set ${PROJECT}:adminCidr "$(curl -4 -s https://ifconfig.me)/32"\` (your public IPv4 address).`);
     }
 
-    // versions
+    // versions: one table (versions.ts)
     const kubernetesVersion = str("kubernetesVersion");
+    const supportedMinors = KUBERNETES_MINORS.map((m) => m.minor).join(", ");
     if (!SEMVER.test(kubernetesVersion)) {
-        bad("kubernetesVersion", `${show(kubernetesVersion)} is not a version like 1.35.4 (no leading v, all three parts).`);
-    } else {
-        const [major, minor] = kubernetesVersion.split(".").map(Number);
-        if (major !== 1 || minor < MIN_KUBERNETES_MINOR) {
-            bad("kubernetesVersion", `${show(kubernetesVersion)} is out of support; use 1.${MIN_KUBERNETES_MINOR}.0 or newer (default ${KEYS.kubernetesVersion.default}).`);
-        }
+        bad("kubernetesVersion", `${show(kubernetesVersion)} is not a version like 1.35.4 (no leading v, all three parts, no leading zeros).`);
+    } else if (!kubernetesMinor(kubernetesVersion)) {
+        bad("kubernetesVersion", `${show(kubernetesVersion)} is out of support: the scripts are written for Kubernetes ${supportedMinors}; use one of those (default ${KEYS.kubernetesVersion.default}).`);
     }
     for (const key of ["containerdVersion", "windowsContainerdVersion", "cniPluginsVersion", "sdnPluginsVersion", "flannelVersion"] as const) {
         const v = str(key);
         if (!SEMVER.test(v)) {
-            bad(key, `${show(v)} is not a version like ${KEYS[key].default} (no leading v).`);
+            bad(key, `${show(v)} is not a version like ${KEYS[key].default} (no leading v, no leading zeros).`);
+        } else if ((key === "containerdVersion" || key === "windowsContainerdVersion") && (parseVersion(v)?.major ?? 0) < CONTAINERD_MIN_MAJOR) {
+            bad(key, `${show(v)} is too old: the rendered containerd config is version 3, which containerd reads from ${CONTAINERD_MIN_MAJOR}.0 on; use ${KEYS[key].default}.`);
         }
     }
     const cniTag = str("flannelCniPluginVersion");
@@ -344,28 +501,35 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     } else if (opts.mode === "up" && windowsNodeCount > 0) {
         bad("adminPassword", `is required for Windows nodes; set it with \`pulumi config set --secret ${PROJECT}:adminPassword\`.`);
     }
-    const sshPublicKey = opt("sshPublicKey");
+    // one trimmed value for every user of the key (the components check the same text)
+    const sshPublicKey = opt("sshPublicKey")?.trim();
     if (sshPublicKey !== undefined) {
-        if (!/^(ssh-rsa|ssh-ed25519) [A-Za-z0-9+/]+={0,3}( .*)?$/.test(sshPublicKey.trim())) {
-            bad("sshPublicKey", `does not look like an OpenSSH public key ("ssh-rsa AAAA..." or "ssh-ed25519 AAAA..."); paste the contents of your .pub file.`);
+        const problem = publicKeyProblem(sshPublicKey);
+        if (problem) {
+            bad("sshPublicKey", `${problem}; paste the contents of your .pub file: \`pulumi config set ${PROJECT}:sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"\`.`);
         }
-    } else if (opts.mode === "up") {
+    } else if (opts.mode === "up" && !("sshPublicKey" in values)) {
         bad("sshPublicKey", `is required; set it with \`pulumi config set ${PROJECT}:sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"\`.`);
     }
     const sshPrivateKey = opt("sshPrivateKey");
     if (sshPrivateKey !== undefined) {
-        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshPrivateKey)) {
-            bad("sshPrivateKey", `the value (not shown) is not a PEM/OpenSSH private key; set it with \`cat ~/.ssh/id_ed25519 | pulumi config set --secret ${PROJECT}:sshPrivateKey\`.`);
+        const problem = privateKeyProblem(sshPrivateKey);
+        if (problem) {
+            // never echo the value: it is a secret
+            bad("sshPrivateKey", `the value (not shown) ${problem}; set it with \`cat ~/.ssh/id_ed25519 | pulumi config set --secret ${PROJECT}:sshPrivateKey\`.`);
         }
-    } else if (opts.mode === "up") {
+    } else if (opts.mode === "up" && !("sshPrivateKey" in values)) {
         bad("sshPrivateKey", `is required by the remote commands; set it with \`cat ~/.ssh/id_ed25519 | pulumi config set --secret ${PROJECT}:sshPrivateKey\`.`);
     }
 
     // sizes and images
     for (const key of ["linuxVmSize", "windowsVmSize"] as const) {
         const v = str(key);
-        if (!/^(Standard|Basic)_[A-Za-z0-9_]+$/.test(v)) {
+        const vcpus = vmSizeVcpus(v);
+        if (vcpus === undefined) {
             bad(key, `${show(v)} is not an Azure VM size like ${KEYS[key].default}.`);
+        } else if (key === "linuxVmSize" && vcpus < CONTROL_PLANE_MIN_VCPUS) {
+            bad(key, `${show(v)} has ${vcpus} vCPU; kubeadm's preflight check needs ${CONTROL_PLANE_MIN_VCPUS} on the control plane, use e.g. ${KEYS.linuxVmSize.default}.`);
         }
     }
     const linuxImage = parseImage(str("linuxImage"));
@@ -375,8 +539,8 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     const windowsImage = parseImage(str("windowsImage"));
     if (!windowsImage) {
         bad("windowsImage", `${show(str("windowsImage"))} is not publisher:offer:sku:version, e.g. ${KEYS.windowsImage.default}.`);
-    } else if (!/2022/.test(windowsImage.sku)) {
-        bad("windowsImage", `${show(str("windowsImage"))} is not Windows Server 2022; the node images (ltsc2022) must match the host build, use ${KEYS.windowsImage.default}.`);
+    } else if (windowsImage.publisher !== WINDOWS_IMAGE_PUBLISHER || windowsImage.offer !== WINDOWS_IMAGE_OFFER || !/^2022-/.test(windowsImage.sku)) {
+        bad("windowsImage", `${show(str("windowsImage"))} is not Windows Server 2022 from ${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}; the node images (ltsc2022) must match the host build, use ${KEYS.windowsImage.default} or another 2022-* SKU.`);
     }
 
     const validation = str("validation");
@@ -426,3 +590,15 @@ export function addressInput(c: ClusterConfig): AddressInput {
 export const SECRET_KEYS = Object.entries(KEYS)
     .filter(([, s]) => s.secret)
     .map(([k]) => k);
+
+/** Provider keys the program honours (the plan records them). */
+export const PROVIDER_KEYS = ["azure-native:location"] as const;
+
+/** May this full config key's value be written to plan.json? Known, non-secret keys only. */
+export function recordableConfigKey(fullKey: string): boolean {
+    if ((PROVIDER_KEYS as readonly string[]).includes(fullKey)) {
+        return true;
+    }
+    const [ns, key] = fullKey.split(":", 2);
+    return ns === PROJECT && key in KEYS && !KEYS[key as keyof ClusterConfig].secret;
+}

@@ -2,7 +2,8 @@
 // 1. `pulumi preview --refresh --expect-no-changes` (exit 7: drift; other non-zero: the check broke);
 // 2. the cluster check, with the stack's kubeconfig: expected nodes Ready, the sample answering
 //    through the API server, and the validation results of the last `pulumi up` all passing.
-// Prints a summary (also to $GITHUB_STEP_SUMMARY) and exits 0, 7 (drift), 1 (cluster) or 2 (broken).
+// Prints a summary (also to $GITHUB_STEP_SUMMARY) and exits 0, 7 (drift), 1 (cluster), 2 (broken)
+// or 3 (pulumi or kubectl answered something that is not the JSON asked for). See USAGE.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -10,14 +11,57 @@ import * as path from "path";
 import { classifyPreview, DriftReport, driftedLines, exitCode, failedChecks, nodeReadiness, summary, ValidationResults } from "./drift";
 import { SAMPLE_NAME, SAMPLE_NAMESPACE } from "../components/manifests/sample";
 
-function has(cmd: string): boolean {
-    return spawnSync(cmd, ["version"], { encoding: "utf8" }).error === undefined;
+export const USAGE = `Usage: npm run drift -- --stack NAME   (or set PULUMI_STACK)
+
+Runs \`pulumi preview --refresh --expect-no-changes\`, then checks the cluster with the stack's
+kubeconfig (nodes Ready, the sample answering, the last validation results). Needs the Pulumi CLI,
+kubectl and access to the stack's backend. Options also take the form --stack=NAME.
+
+Exit codes:
+  0  no drift, cluster healthy
+  7  drift: the Azure resources or Kubernetes objects differ from the code
+  1  the cluster check failed (a node not Ready, the sample not answering, a failed check)
+  2  the check itself broke (usage, credentials, backend, program, tools missing)
+  3  pulumi or kubectl answered something that is not the JSON asked for
+`;
+
+/** Exit code when pulumi or kubectl answered with something that is not JSON. */
+export const UNREADABLE_ANSWER_EXIT_CODE = 3;
+
+/** A tool answered, but not with the JSON asked for. */
+export class UnreadableAnswer extends Error {}
+
+/**
+ * Parses a tool's JSON answer. Not JSON: UnreadableAnswer naming the tool and the command, with
+ * the start of the answer only when `showable` (pulumi's --show-secrets output never is).
+ */
+export function parseJsonAnswer<T>(tool: string, text: string, showable: boolean): T {
+    try {
+        return JSON.parse(text) as T;
+    } catch {
+        const start = text.trim().slice(0, 120).replace(/\s+/g, " ");
+        const shown = showable ? `: ${JSON.stringify(start)}` : ` (${text.length} bytes, not shown: it may hold secrets)`;
+        throw new UnreadableAnswer(`${tool} did not answer JSON${text.trim() === "" ? " (empty answer)" : shown}; run it by hand to see why (an old version, a proxy or login page, a warning printed before the JSON).`);
+    }
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync(cmd, args, { encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 });
-    return { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+export interface Tools {
+    has(cmd: string): boolean;
+    run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): { code: number; stdout: string; stderr: string };
 }
+
+const system: Tools = {
+    has(cmd) {
+        return spawnSync(cmd, ["version"], { encoding: "utf8" }).error === undefined;
+    },
+    run(cmd, args, env = process.env) {
+        const r = spawnSync(cmd, args, { encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 });
+        return { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+    },
+};
+let tools: Tools = system;
+const has = (cmd: string) => tools.has(cmd);
+const run = (cmd: string, args: string[], env?: NodeJS.ProcessEnv) => tools.run(cmd, args, env);
 
 interface StackOutputs {
     kubeconfig?: string;
@@ -35,7 +79,7 @@ function clusterCheck(report: DriftReport, stack: string): void {
         report.clusterError = `pulumi stack output failed: ${out.stderr.trim()}`;
         return;
     }
-    const outputs = JSON.parse(out.stdout) as StackOutputs;
+    const outputs = parseJsonAnswer<StackOutputs>("pulumi stack output --json", out.stdout, false);
     if (!outputs.kubeconfig) {
         report.clusterError = "the stack has no kubeconfig output (was it deployed?)";
         return;
@@ -50,7 +94,7 @@ function clusterCheck(report: DriftReport, stack: string): void {
             report.clusterError = `kubectl get nodes failed (is this runner inside adminCidr?): ${nodes.stderr.trim()}`;
             return;
         }
-        report.nodes = nodeReadiness(JSON.parse(nodes.stdout), (outputs.nodes ?? []).map((n) => n.name));
+        report.nodes = nodeReadiness(parseJsonAnswer("kubectl get nodes -o json", nodes.stdout, true), (outputs.nodes ?? []).map((n) => n.name));
         if (outputs.validationResults && Object.keys(outputs.validationResults).length) {
             // the sample, through the API server's service proxy: master → service → Windows pod
             const sample = run("kubectl", ["get", "--raw", `/api/v1/namespaces/${SAMPLE_NAMESPACE}/services/http:${SAMPLE_NAME}:80/proxy/`, "--request-timeout=30s"], env);
@@ -62,31 +106,81 @@ function clusterCheck(report: DriftReport, stack: string): void {
     }
 }
 
-function main(): number {
-    const args = process.argv.slice(2);
-    const i = args.indexOf("--stack");
-    const stack = i >= 0 ? args[i + 1] : process.env.PULUMI_STACK;
+export interface Io {
+    out(text: string): void;
+    err(text: string): void;
+}
+
+/** Options: --stack NAME (or --stack=NAME), --help. */
+function parseDriftArgs(args: string[]): { stack?: string; help: boolean; error?: string } {
+    let stack: string | undefined;
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (a === "--help" || a === "-h") {
+            return { help: true };
+        } else if (a === "--stack") {
+            stack = args[++i];
+            if (stack === undefined || stack.startsWith("--")) {
+                return { help: false, error: "--stack needs a value" };
+            }
+        } else if (a.startsWith("--stack=")) {
+            stack = a.slice("--stack=".length);
+        } else {
+            return { help: false, error: `unknown option ${a}` };
+        }
+    }
+    return { stack, help: false };
+}
+
+/** The whole command; returns the exit code. `t` replaces the system's pulumi and kubectl in tests. */
+export function main(args: string[], io: Io, t: Tools = system, env: NodeJS.ProcessEnv = process.env): number {
+    tools = t;
+    const parsed = parseDriftArgs(args);
+    if (parsed.help) {
+        io.out(USAGE);
+        return 0;
+    }
+    if (parsed.error) {
+        io.err(`drift: ${parsed.error}\n${USAGE}`);
+        return 2;
+    }
+    const stack = parsed.stack ?? env.PULUMI_STACK;
     if (!stack) {
-        process.stderr.write("drift: which stack? npm run drift -- --stack dev\n");
+        io.err("drift: which stack? npm run drift -- --stack dev\n");
         return 2;
     }
     if (!has("pulumi")) {
-        process.stderr.write("drift: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/). `npm run plan` works without it; a drift check needs it and access to the stack's backend.\n");
+        io.err("drift: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/). `npm run plan` works without it; a drift check needs it and access to the stack's backend.\n");
         return 2;
     }
     const preview = run("pulumi", ["preview", "--refresh", "--expect-no-changes", "--diff", "--non-interactive", "--stack", stack]);
-    process.stdout.write(preview.stdout);
-    process.stderr.write(preview.stderr);
+    io.out(preview.stdout);
+    io.err(preview.stderr);
     const report: DriftReport = { stack, preview: classifyPreview(preview.code), previewExitCode: preview.code, drifted: driftedLines(preview.stdout) };
+    let unreadable: string | undefined;
     if (report.preview !== "broken") {
-        clusterCheck(report, stack);
+        try {
+            clusterCheck(report, stack);
+        } catch (e) {
+            if (!(e instanceof UnreadableAnswer)) {
+                throw e;
+            }
+            unreadable = e.message;
+            report.clusterError = e.message;
+        }
     }
     const text = summary(report);
-    process.stdout.write(`\n${text}`);
-    if (process.env.GITHUB_STEP_SUMMARY) {
-        fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, text);
+    io.out(`\n${text}`);
+    if (env.GITHUB_STEP_SUMMARY) {
+        fs.appendFileSync(env.GITHUB_STEP_SUMMARY, text);
+    }
+    if (unreadable && report.preview === "no-drift") {
+        io.err(`drift: ${unreadable}\n`);
+        return UNREADABLE_ANSWER_EXIT_CODE;
     }
     return exitCode(report);
 }
 
-process.exit(main());
+if (require.main === module) {
+    process.exit(main(process.argv.slice(2), { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }));
+}

@@ -1,200 +1,449 @@
 // `npm run plan`: evaluates the real program offline (Pulumi's mock runtime) and shows what
-// `pulumi up` would create. Options: --stack NAME, --config key=value, --secret key=value,
-// --out DIR, --quiet (no tree on stdout). Invalid config: errors on stderr, exit 1, nothing written.
-import * as pulumi from "@pulumi/pulumi";
+// `pulumi up` would create. See USAGE below for options and exit codes. The config is validated
+// here first, with the same rules index.ts applies, so bad input costs no evaluation, prints no
+// trace, and writes nothing.
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { ConfigError, PROJECT, SECRET_KEYS } from "../components/config";
-import { evaluate } from "./evaluate";
-import { recommendedParallelism } from "./graph";
-import { manifestArtifacts, renderDot, renderMermaid, renderTree, scriptArtifacts } from "./writers";
+import { ConfigError, parseConfig, PROJECT, SECRET_KEYS } from "../components/config";
+import { MOCK_LOCATION } from "./mocks";
+import { ed25519PublicKey, openSshPrivateKey } from "../components/sshKeys";
+import type { PlanDocument } from "./evaluate";
 
 const ROOT = path.resolve(__dirname, "..");
+const DEFAULT_OUT = path.join(ROOT, "out");
+
+export const USAGE = `Usage: npm run plan -- [options]
+
+Evaluates the stack offline (no Azure account, no Pulumi CLI) and writes what \`pulumi up\` would
+create: plan.json, graph.dot, graph.svg, graph.mmd, scripts/ and manifests/.
+
+Options (each also as --name=value):
+  --stack NAME         read Pulumi.NAME.yaml (default dev); a stack without a file plans the defaults
+  --config key=value   set a config value (repeatable; the ${PROJECT}: prefix is optional)
+  --secret key=value   set a secret config value (repeatable)
+  --out DIR            where to write (default out/); a folder the plan did not write must be empty
+  --quiet              do not print the resource tree
+  -h, --help           show this help
+
+Exit codes:
+  0  plan written
+  1  invalid configuration (stack file or values): every problem is listed, nothing is written,
+     and a previous plan in the folder is removed
+  2  usage error (unknown option, missing value, bad stack name, unusable --out folder)
+  3  the program failed while being evaluated (a bug; PLAN_STACK_TRACES=1 shows the trace)
+`;
 
 /**
  * Stand-ins for required values a plan does not need to know. They never leave the mock
- * runtime: secrets are written as "[secret]", and the output lists which ones were used.
+ * runtime: secrets are written as "[secret]", and the output lists which ones were used. Each
+ * passes the same validation as a real value.
  */
 export const PLACEHOLDERS: Record<string, { value: string; secret: boolean }> = {
-    adminCidr: { value: "198.51.100.0/24", secret: false },
-    sshPublicKey: { value: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlanPlaceholderPlanPlaceholderPlanPlace plan-placeholder", secret: false },
-    sshPrivateKey: { value: "-----BEGIN OPENSSH PRIVATE KEY-----\nplan-placeholder\n-----END OPENSSH PRIVATE KEY-----\n", secret: true },
-    adminPassword: { value: "Plan-Placeholder-Only-1", secret: true },
+    [`${PROJECT}:adminCidr`]: { value: "198.51.100.0/24", secret: false },
+    [`${PROJECT}:sshPublicKey`]: { value: ed25519PublicKey(Buffer.alloc(32, 0x50), "plan-placeholder"), secret: false },
+    [`${PROJECT}:sshPrivateKey`]: { value: openSshPrivateKey("plan-placeholder"), secret: true },
+    [`${PROJECT}:adminPassword`]: { value: "Plan-Placeholder-Only-1", secret: true },
+    "azure-native:location": { value: MOCK_LOCATION, secret: false },
 };
 
-interface CliOptions {
+export interface CliOptions {
     stack: string;
     out: string;
     quiet: boolean;
+    help: boolean;
     config: Record<string, string>;
     secrets: Record<string, string>;
 }
 
-class UsageError extends Error {}
+/** A usage error: exit code 2. */
+export class UsageError extends Error {}
 
 function fullKey(key: string): string {
     return key.includes(":") ? key : `${PROJECT}:${key}`;
 }
 
-function keyValue(arg: string | undefined, flag: string): [string, string] {
-    const i = arg?.indexOf("=") ?? -1;
-    if (!arg || i <= 0) {
+function keyValue(arg: string, flag: string): [string, string] {
+    const i = arg.indexOf("=");
+    if (i <= 0) {
         throw new UsageError(`${flag} takes key=value, e.g. ${flag} ${PROJECT}:topology=host-gw`);
     }
     return [fullKey(arg.slice(0, i)), arg.slice(i + 1)];
 }
 
-export function parseArgs(argv: string[]): CliOptions {
-    const opts: CliOptions = { stack: "dev", out: path.join(ROOT, "out"), quiet: false, config: {}, secrets: {} };
+/**
+ * Stack names as the Pulumi CLI accepts them: 1-100 of A-Z a-z 0-9 _ . -
+ * (pulumi/pulumi sdk/go/common/tokens/stack_name.go, ParseStackName). So no path can hide in one.
+ */
+export function stackNameProblem(name: string): string | undefined {
+    if (name === "") {
+        return "a stack name may not be empty";
+    }
+    if (name.length > 100) {
+        return "a stack name cannot exceed 100 characters";
+    }
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+        return `${JSON.stringify(name)} is not a stack name: it may only contain alphanumeric, hyphens, underscores, or periods`;
+    }
+    return undefined;
+}
+
+export function parseArgs(argv: string[], cwd = process.cwd()): CliOptions {
+    const opts: CliOptions = { stack: "dev", out: DEFAULT_OUT, quiet: false, help: false, config: {}, secrets: {} };
     for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const next = () => {
+        const raw = argv[i];
+        const eq = raw.startsWith("--") ? raw.indexOf("=") : -1;
+        const flag = eq > 0 ? raw.slice(0, eq) : raw;
+        const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
+        const value = (): string => {
+            if (inline !== undefined) {
+                return inline;
+            }
             const v = argv[++i];
-            if (v === undefined) {
-                throw new UsageError(`${arg} needs a value`);
+            if (v === undefined || (v.startsWith("--") && v !== "--")) {
+                throw new UsageError(`${flag} needs a value`);
             }
             return v;
         };
-        switch (arg) {
+        const noValue = () => {
+            if (inline !== undefined) {
+                throw new UsageError(`${flag} takes no value`);
+            }
+        };
+        switch (flag) {
             case "--stack":
-                opts.stack = next();
+                opts.stack = value();
                 break;
             case "--out":
-                opts.out = path.resolve(next());
+                opts.out = path.resolve(cwd, value());
                 break;
             case "--config": {
-                const [k, v] = keyValue(next(), "--config");
+                const [k, v] = keyValue(value(), "--config");
                 opts.config[k] = v;
                 break;
             }
             case "--secret": {
-                const [k, v] = keyValue(next(), "--secret");
+                const [k, v] = keyValue(value(), "--secret");
                 opts.secrets[k] = v;
                 break;
             }
             case "--quiet":
+                noValue();
                 opts.quiet = true;
                 break;
+            case "-h":
+            case "--help":
+                noValue();
+                opts.help = true;
+                break;
             default:
-                throw new UsageError(`unknown option ${arg}; options: --stack NAME, --config key=value, --secret key=value, --out DIR, --quiet`);
+                throw new UsageError(`unknown option ${flag}; options: --stack NAME, --config key=value, --secret key=value, --out DIR, --quiet, --help`);
         }
+    }
+    const problem = stackNameProblem(opts.stack);
+    if (problem) {
+        throw new UsageError(`--stack: ${problem}`);
     }
     return opts;
 }
 
-interface StackConfig {
+export interface StackConfig {
     values: Record<string, string>;
     /** Keys stored encrypted in the stack file: their values cannot be read offline. */
     encrypted: string[];
+    /** False when the stack has no file (Pulumi then uses the project's defaults). */
+    exists: boolean;
+}
+
+/** A stack file that Pulumi would not read: exit code 1, like invalid config. */
+export class StackFileError extends Error {}
+
+/**
+ * One config value as the Pulumi CLI passes it to the program (pulumi/pulumi
+ * sdk/go/common/resource/config/object.go, unmarshalObject + MarshalString): strings as they
+ * are, numbers and booleans as their JSON text, maps and lists as JSON. The file is read with
+ * YAML's core schema, as gopkg.in/yaml.v3 does when decoding into an interface: a date-like
+ * value stays the text it is.
+ */
+function configText(value: unknown): string {
+    if (typeof value === "string") {
+        return value;
+    }
+    return JSON.stringify(value);
 }
 
 /** Reads Pulumi.<stack>.yaml's `config:` map (values as text, as the CLI passes them). */
 export function readStackFile(stack: string, dir = ROOT): StackConfig {
-    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    const problem = stackNameProblem(stack);
+    if (problem) {
+        throw new UsageError(problem);
+    }
+    const name = `Pulumi.${stack}.yaml`;
+    const file = path.join(dir, name);
     if (!fs.existsSync(file)) {
-        throw new UsageError(`no stack file ${path.basename(file)}; create it with \`pulumi stack init ${stack}\` or pick --stack dev`);
+        return { values: {}, encrypted: [], exists: false };
     }
-    const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const values: Record<string, string> = {};
-    const encrypted: string[] = [];
-    for (const [key, value] of Object.entries(doc.config ?? {})) {
-        if (value !== null && typeof value === "object" && "secure" in value) {
-            encrypted.push(fullKey(key));
-        } else if (value !== null && typeof value === "object") {
-            values[fullKey(key)] = JSON.stringify(value);
-        } else {
-            values[fullKey(key)] = String(value);
-        }
-    }
-    return { values, encrypted };
-}
-
-async function main(): Promise<number> {
-    let opts: CliOptions;
-    let stackConfig: StackConfig;
+    let doc: unknown;
     try {
-        opts = parseArgs(process.argv.slice(2));
-        stackConfig = readStackFile(opts.stack);
+        doc = yaml.load(fs.readFileSync(file, "utf8"), { schema: yaml.CORE_SCHEMA, filename: name });
     } catch (e) {
-        if (e instanceof UsageError) {
-            process.stderr.write(`plan: ${e.message}\n`);
-            return 2;
+        if (e instanceof yaml.YAMLException) {
+            // the reason and position only: js-yaml's message quotes the line, which may hold a secret
+            throw new StackFileError(`${name} is not valid YAML: ${e.reason} (line ${e.mark.line + 1}, column ${e.mark.column + 1}); fix the file or recreate its values with \`pulumi config set\`.`);
         }
         throw e;
     }
+    if (doc === null || doc === undefined) {
+        return { values: {}, encrypted: [], exists: true };
+    }
+    if (typeof doc !== "object" || Array.isArray(doc)) {
+        throw new StackFileError(`${name} must be a YAML map with a \`config:\` key.`);
+    }
+    const config = (doc as Record<string, unknown>).config ?? {};
+    if (config === null || typeof config !== "object" || Array.isArray(config)) {
+        throw new StackFileError(`${name}: \`config:\` must be a map of key: value.`);
+    }
+    const values: Record<string, string> = {};
+    const encrypted: string[] = [];
+    for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+        if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
+            encrypted.push(fullKey(key));
+        } else if (value === null) {
+            throw new StackFileError(`${name}: ${fullKey(key)} has no value; give it one or remove the line.`);
+        } else {
+            values[fullKey(key)] = configText(value);
+        }
+    }
+    return { values, encrypted, exists: true };
+}
+
+export interface Io {
+    out(text: string): void;
+    err(text: string): void;
+}
+
+const MANIFEST = ".plan-files.json";
+
+/** What the previous plan wrote into `dir` (relative paths), or undefined when it holds none. */
+function previousFiles(dir: string): string[] | undefined {
+    const file = path.join(dir, MANIFEST);
+    if (!fs.existsSync(file)) {
+        return undefined;
+    }
+    try {
+        const list = JSON.parse(fs.readFileSync(file, "utf8")) as unknown;
+        return Array.isArray(list) ? list.filter((f): f is string => typeof f === "string" && !f.includes("..") && !path.isAbsolute(f)) : [];
+    } catch {
+        return [];
+    }
+}
+
+/**
+ * Checks that the plan may write into `dir`: a new folder, an empty one, one holding a previous
+ * plan (its manifest), or the project's own out/. Anything else is refused: the plan never
+ * deletes or overwrites what it did not write.
+ */
+export function checkOutDir(dir: string): void {
+    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+        throw new UsageError(`--out ${dir} is a file, not a folder; give a folder (it is created if missing).`);
+    }
+    if (!fs.existsSync(dir) || previousFiles(dir) !== undefined || path.resolve(dir) === DEFAULT_OUT) {
+        return;
+    }
+    const present = fs.readdirSync(dir);
+    if (present.length > 0) {
+        throw new UsageError(`--out ${dir} is not empty and holds no plan written by npm run plan (${present.length} entr${present.length === 1 ? "y" : "ies"}); give a new or empty folder, nothing was changed.`);
+    }
+}
+
+/** Removes exactly the files the previous plan wrote (and folders it left empty). Returns how many. */
+export function removePreviousPlan(dir: string): number {
+    const files = previousFiles(dir);
+    if (files === undefined) {
+        return 0;
+    }
+    let removed = 0;
+    for (const f of files) {
+        const p = path.join(dir, f);
+        if (fs.existsSync(p) && fs.statSync(p).isFile()) {
+            fs.rmSync(p);
+            removed++;
+        }
+    }
+    for (const sub of ["scripts", "manifests"]) {
+        const p = path.join(dir, sub);
+        if (fs.existsSync(p) && fs.statSync(p).isDirectory() && fs.readdirSync(p).length === 0) {
+            fs.rmdirSync(p);
+        }
+    }
+    fs.rmSync(path.join(dir, MANIFEST), { force: true });
+    return removed;
+}
+
+function writeFiles(dir: string, files: Array<{ path: string; content: string }>): void {
+    fs.mkdirSync(dir, { recursive: true });
+    removePreviousPlan(dir);
+    for (const f of files) {
+        const p = path.join(dir, f.path);
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+        fs.writeFileSync(p, f.content);
+    }
+    fs.writeFileSync(path.join(dir, MANIFEST), JSON.stringify(files.map((f) => f.path).sort(), null, 1) + "\n");
+}
+
+export interface PreparedPlan {
+    opts: CliOptions;
+    config: Record<string, string>;
+    secretKeys: string[];
+    placeholders: string[];
+    notes: string[];
+}
+
+/**
+ * Everything before evaluation: options, stack file, placeholders, validation. Throws
+ * UsageError (exit 2), StackFileError or ConfigError (exit 1).
+ */
+export function prepare(argv: string[], dir = ROOT): PreparedPlan {
+    const opts = parseArgs(argv);
+    if (opts.help) {
+        return { opts, config: {}, secretKeys: [], placeholders: [], notes: [] };
+    }
+    for (const key of Object.keys(opts.config)) {
+        if (SECRET_KEYS.map(fullKey).includes(key)) {
+            throw new UsageError(`${key} is a secret; pass it with --secret, not --config (its value is not shown).`);
+        }
+    }
+    checkOutDir(opts.out);
+    const notes: string[] = [];
+    const stackConfig = readStackFile(opts.stack, dir);
+    if (!stackConfig.exists) {
+        notes.push(`No Pulumi.${opts.stack}.yaml: planned with the project's defaults (as \`pulumi up\` would for a stack with no config set).`);
+    }
     const config = { ...stackConfig.values, ...opts.config, ...opts.secrets };
     const secretKeys = new Set(Object.keys(opts.secrets));
-    for (const key of SECRET_KEYS.map(fullKey)) {
-        if (key in opts.config) {
-            process.stderr.write(`plan: ${key} is a secret; pass it with --secret, not --config\n`);
-            return 2;
-        }
-    }
     const placeholders: string[] = [];
     for (const [key, p] of Object.entries(PLACEHOLDERS)) {
-        const k = fullKey(key);
-        if (!(k in config)) {
-            config[k] = p.value;
-            placeholders.push(stackConfig.encrypted.includes(k) ? `${k} (encrypted in the stack file)` : k);
+        const encrypted = stackConfig.encrypted.includes(key);
+        const unset = !(key in config) || (config[key] === "" && key.endsWith(":adminPassword"));
+        if (unset) {
+            config[key] = p.value;
+            placeholders.push(encrypted ? `${key} (encrypted in the stack file)` : key);
         }
-        if (p.secret) {
-            secretKeys.add(k);
+        if (p.secret && (unset || encrypted)) {
+            secretKeys.add(key);
         }
     }
+    for (const key of stackConfig.encrypted) {
+        secretKeys.add(key);
+        if (!(key in config)) {
+            // an encrypted value of a key this plan has no placeholder for: validated as unset
+            notes.push(`${key} is encrypted in the stack file; the plan cannot read it.`);
+        }
+    }
+    // the same validation index.ts runs under `pulumi up`
+    parseConfig(config, { mode: "up", secretKeys: [...secretKeys] });
+    return { opts, config, secretKeys: [...secretKeys], placeholders, notes };
+}
 
-    let evaluation;
+function summaryLines(doc: PlanDocument, p: PreparedPlan, written: string[], parallel: { width: number; recommended: number }, mermaidNote: string | undefined, collapsed: number): string[] {
+    const relative = path.relative(process.cwd(), p.opts.out) || ".";
+    const rel = relative.startsWith("..") ? p.opts.out : relative;
+    const scripts = written.filter((f) => f.startsWith("scripts/")).length;
+    const manifests = written.filter((f) => f.startsWith("manifests/")).length;
+    const graphs = written.filter((f) => f.startsWith("graph.")).join(", ");
+    return [
+        "",
+        `Wrote ${rel}/plan.json, ${graphs}, ${scripts} scripts and ${manifests} manifests.`,
+        collapsed > 1 ? `The drawn graphs show one Windows node for all ${collapsed} (they are identical); plan.json has every resource.` : "",
+        mermaidNote ?? "",
+        `Parallelism: up to ${parallel.width} steps can run at once; run \`pulumi up --parallel ${parallel.recommended}\` (Pulumi's default is 4 x CPUs).`,
+        Array.isArray(doc.outputs.torRoutes) && doc.outputs.torRoutes.length
+            ? `ToR routes (Azure's route table carries them; program the same on a top-of-rack switch for machines outside Azure):\n${doc.outputs.torRoutes.map((r) => `  ${String(r)}`).join("\n")}`
+            : "",
+        p.placeholders.length ? `Placeholders (not set in stack ${p.opts.stack}; \`pulumi up\` requires real values): ${p.placeholders.join(", ")}` : "",
+        ...p.notes,
+    ].filter((l) => l !== "");
+}
+
+/** The whole command; returns the exit code. Exported so tests can run the fast paths in-process. */
+export async function runCli(argv: string[], io: Io, dir = ROOT): Promise<number> {
+    let prepared: PreparedPlan;
     try {
-        evaluation = await evaluate({ project: PROJECT, stack: opts.stack, config, secretKeys: [...secretKeys] });
+        prepared = prepare(argv, dir);
     } catch (e) {
-        // index.ts reports invalid config as a RunError (the CLI prints just its message)
-        if (e instanceof ConfigError || e instanceof pulumi.RunError) {
-            process.stderr.write(`${e.message}\nNo plan written.\n`);
+        if (e instanceof UsageError) {
+            io.err(`plan: ${e.message}\nRun \`npm run plan -- --help\` for the options.\n`);
+            return 2;
+        }
+        if (e instanceof ConfigError || e instanceof StackFileError) {
+            let out: string | undefined;
+            try {
+                out = parseArgs(argv).out;
+            } catch {
+                out = undefined;
+            }
+            const removed = out && fs.existsSync(out) ? removePreviousPlan(out) : 0;
+            io.err(`${e.message}\nNo plan written.${removed ? ` Removed the previous plan's ${removed} files from ${out}: they no longer match this configuration.` : ""}\n`);
             return 1;
         }
         throw e;
     }
-    const doc = evaluation.document;
-    const artifacts = [...scriptArtifacts(doc), ...manifestArtifacts(doc)];
-    fs.mkdirSync(opts.out, { recursive: true });
-    for (const dir of ["scripts", "manifests"]) {
-        fs.rmSync(path.join(opts.out, dir), { recursive: true, force: true });
-        fs.mkdirSync(path.join(opts.out, dir), { recursive: true });
+    if (prepared.opts.help) {
+        io.out(USAGE);
+        return 0;
     }
-    fs.writeFileSync(path.join(opts.out, "plan.json"), JSON.stringify(doc, null, 2) + "\n");
-    fs.writeFileSync(path.join(opts.out, "graph.mmd"), renderMermaid(doc));
-    fs.writeFileSync(path.join(opts.out, "graph.dot"), renderDot(doc));
-    for (const a of artifacts) {
-        fs.writeFileSync(path.join(opts.out, a.path), a.content);
+    const { opts } = prepared;
+    // the heavy modules (Pulumi, the providers) load only for a valid configuration
+    const { evaluate } = await import("./evaluate");
+    const { recommendedParallelism } = await import("./graph");
+    const w = await import("./writers");
+    let doc: PlanDocument;
+    try {
+        doc = (await evaluate({ project: PROJECT, stack: opts.stack, config: prepared.config, secretKeys: prepared.secretKeys })).document;
+    } catch (e) {
+        const removed = fs.existsSync(opts.out) ? removePreviousPlan(opts.out) : 0;
+        const message = e instanceof Error ? (process.env.PLAN_STACK_TRACES === "1" ? (e.stack ?? e.message) : e.message) : String(e);
+        const isConfig = e instanceof ConfigError || (e instanceof Error && e.name === "RunError");
+        io.err(`${isConfig ? "" : "plan: the program failed: "}${message}\nNo plan written.${removed ? ` Removed the previous plan's ${removed} files from ${opts.out}.` : ""}\n`);
+        return isConfig ? 1 : 3;
     }
-    const parallel = recommendedParallelism(doc);
+    const drawn = w.collapseWindowsNodes(doc);
+    const dot = w.renderDot(drawn.doc);
+    const files: Array<{ path: string; content: string }> = [
+        { path: "plan.json", content: JSON.stringify(doc, null, 2) + "\n" },
+        { path: "graph.dot", content: dot },
+        { path: "graph.svg", content: await w.renderSvg(dot) },
+    ];
+    const mermaid = w.renderableMermaid(drawn.doc);
+    let mermaidNote: string | undefined;
+    if (mermaid.content !== undefined) {
+        files.push({ path: "graph.mmd", content: mermaid.content });
+    } else {
+        mermaidNote = `graph.mmd not written: its ${mermaid.edges} edges exceed Mermaid's limit of ${w.MERMAID_MAX_EDGES} (it would not render); open graph.svg.`;
+    }
+    files.push(...w.scriptArtifacts(doc), ...w.manifestArtifacts(doc));
+    writeFiles(opts.out, files);
     if (!opts.quiet) {
-        process.stdout.write(renderTree(doc));
+        io.out(w.renderTree(doc));
     }
-    const relative = path.relative(process.cwd(), opts.out) || ".";
-    const rel = relative.startsWith("..") ? opts.out : relative;
-    process.stdout.write(
-        [
-            "",
-            `Wrote ${rel}/plan.json, graph.mmd, graph.dot, ${artifacts.filter((a) => a.path.startsWith("scripts/")).length} scripts and ${artifacts.filter((a) => a.path.startsWith("manifests/")).length} manifests.`,
-            `Parallelism: up to ${parallel.width} steps can run at once; run \`pulumi up --parallel ${parallel.recommended}\` (Pulumi's default is 4 x CPUs).`,
-            Array.isArray(doc.outputs.torRoutes) && doc.outputs.torRoutes.length
-                ? `ToR routes (Azure's route table carries them; program the same on a top-of-rack switch for machines outside Azure):\n${doc.outputs.torRoutes.map((r) => `  ${String(r)}`).join("\n")}`
-                : "",
-            placeholders.length ? `Placeholders (not set in stack ${opts.stack}; \`pulumi up\` requires real values): ${placeholders.join(", ")}` : "",
-        ]
-            .filter((l) => l !== "")
-            .join("\n") + "\n",
-    );
+    const written = files.map((f) => f.path);
+    io.out(summaryLines(doc, prepared, written, recommendedParallelism(doc), mermaidNote, drawn.count).join("\n") + "\n");
     return 0;
 }
 
 if (require.main === module) {
-    main().then(
-        (code) => process.exit(code),
+    runCli(process.argv.slice(2), { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }).then(
+        (code) => {
+            if (process.env.PLAN_BENCH_STATS === "1") {
+                // for npm run bench: this process's peak memory (resident set, kB → MB)
+                process.stderr.write(`plan-stats ${JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+            }
+            process.exit(code);
+        },
         (e: unknown) => {
-            process.stderr.write(`plan failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-            process.exit(1);
+            const trace = process.env.PLAN_STACK_TRACES === "1";
+            process.stderr.write(`plan: failed: ${e instanceof Error ? (trace ? (e.stack ?? e.message) : e.message) : String(e)}\n`);
+            process.exit(3);
         },
     );
 }

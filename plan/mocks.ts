@@ -8,6 +8,7 @@ export function afterApply(what: string): string {
 }
 
 export const MOCK_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
+/** The region when the stack sets none (unit tests); plans pass the stack's azure-native:location. */
 export const MOCK_LOCATION = "westeurope";
 
 /** `azure-native:network:VirtualNetwork` → provider namespace and ARM type for the id. */
@@ -65,10 +66,13 @@ function armId(type: string, name: string, inputs: Record<string, unknown>): str
 }
 
 export class PlanMocks implements Mocks {
+    /** `location`: the provider's default region, as azure-native takes it from `azure-native:location`. */
+    constructor(private readonly location: string = MOCK_LOCATION) {}
+
     newResource(args: MockResourceArgs): MockResourceResult {
         const inputs = args.inputs as Record<string, unknown>;
         if (args.type.startsWith("azure-native:")) {
-            const state: Record<string, unknown> = { ...inputs, name: args.name, location: inputs.location ?? MOCK_LOCATION };
+            const state: Record<string, unknown> = { ...inputs, name: args.name, location: inputs.location ?? this.location };
             if (args.type === "azure-native:network:PublicIPAddress") {
                 state.ipAddress = afterApply(`public IP of ${args.name}`);
             }

@@ -61,6 +61,58 @@ export function drawnEdges(doc: PlanDocument): Array<[string, string]> {
     return edges;
 }
 
+/** Component type of a Windows worker: the drawn graphs show one of them for all. */
+export const WINDOWS_NODE_TYPE = "hybrid-k8s:index:WindowsNode";
+
+/**
+ * The graph as drawn: the N Windows nodes are identical, so only the first is kept (with every
+ * resource it owns: its children and the resources named after it, such as its podcidr step on
+ * the master), labelled with the count. plan.json keeps the full graph. `count` is N.
+ */
+export function collapseWindowsNodes(doc: PlanDocument): { doc: PlanDocument; count: number; representative?: string } {
+    const nodes = doc.resources.filter((r) => r.type === WINDOWS_NODE_TYPE);
+    if (nodes.length < 2) {
+        return { doc, count: nodes.length, representative: nodes[0]?.urn };
+    }
+    const [first, ...rest] = nodes;
+    const parentOf = new Map(doc.resources.map((r) => [r.urn, r.parent]));
+    const restUrns = new Set(rest.map((n) => n.urn));
+    const restNames = rest.map((n) => n.name);
+    const underRest = (urn: string): boolean => {
+        for (let u: string | undefined = urn; u !== undefined; u = parentOf.get(u)) {
+            if (restUrns.has(u)) {
+                return true;
+            }
+        }
+        return false;
+    };
+    const dropped = new Set(doc.resources.filter((r) => underRest(r.urn) || restNames.some((n) => r.name === n || r.name.startsWith(`${n}-`))).map((r) => r.urn));
+    const label = `${first.name} (×${nodes.length}: ${first.name} … ${nodes[nodes.length - 1].name}, identical)`;
+    const resources = doc.resources
+        .filter((r) => !dropped.has(r.urn))
+        .map((r) => ({ ...r, name: r.urn === first.urn ? label : r.name, dependsOn: r.dependsOn.filter((d) => !dropped.has(d)) }));
+    return { doc: { ...doc, resources }, count: nodes.length, representative: first.urn };
+}
+
+/** Mermaid refuses a flowchart with more edges than its `maxEdges`, 500 by default
+ * (mermaid-js/mermaid packages/mermaid/src/schemas/config.schema.yaml; enforced in
+ * packages/mermaid/src/diagrams/flowchart/flowDb.ts: "Edge limit exceeded"). */
+export const MERMAID_MAX_EDGES = 500;
+
+/** The Mermaid file when Mermaid can render it, else undefined; and the number of edges it has. */
+export function renderableMermaid(doc: PlanDocument): { content?: string; edges: number } {
+    const edges = drawnEdges(doc).length;
+    return { edges, content: edges <= MERMAID_MAX_EDGES ? renderMermaid(doc) : undefined };
+}
+
+/** Renders Graphviz text to SVG with the WebAssembly build of Graphviz (no system package). */
+export async function renderSvg(dot: string): Promise<string> {
+    // @hpcc-js/wasm-graphviz is an ES module; Node 20.19+ loads it with require.
+    const { Graphviz } = await import("@hpcc-js/wasm-graphviz");
+    const graphviz = await Graphviz.load();
+    return graphviz.dot(dot, "svg");
+}
+
 function ids(doc: PlanDocument): Map<string, string> {
     return new Map(doc.resources.map((r, i) => [r.urn, `n${i}`]));
 }

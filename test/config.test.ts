@@ -2,13 +2,31 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { ConfigError, KEYS, parseConfig } from "../components/config";
+import * as crypto from "crypto";
+import { ConfigError, KEYS, parseConfig, recordableConfigKey } from "../components/config";
+import { ed25519PublicKey, openSshPrivateKey } from "../components/sshKeys";
+import { KUBERNETES_MINORS } from "../components/versions";
+
+const ED25519 = ed25519PublicKey(crypto.randomBytes(32), "me@laptop");
+const PRIVATE_KEY = openSshPrivateKey("key material");
+
+/** An ssh-rsa public key line of `bits` bits (RFC 4253 6.6: string "ssh-rsa", mpint e, mpint n). */
+function rsaPublicKey(bits: number, label = "ssh-rsa"): string {
+    const { publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: bits });
+    const jwk = publicKey.export({ format: "jwk" });
+    const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, (b.length >> 8) & 255, b.length & 255]), b]);
+    const mpint = (b64: string) => {
+        const b = Buffer.from(b64, "base64url");
+        return str(b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+    };
+    return `${label} ${Buffer.concat([str(Buffer.from("ssh-rsa")), mpint(jwk.e as string), mpint(jwk.n as string)]).toString("base64")} me@laptop`;
+}
 
 const GOOD: Record<string, string> = {
     "hybrid-k8s:adminCidr": "203.0.113.7/32",
     "hybrid-k8s:adminPassword": "Correct-Horse-9",
-    "hybrid-k8s:sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk me@laptop",
-    "hybrid-k8s:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
+    "hybrid-k8s:sshPublicKey": ED25519,
+    "hybrid-k8s:sshPrivateKey": PRIVATE_KEY,
     "azure-native:location": "westeurope",
 };
 
@@ -29,6 +47,11 @@ function errorsOf(overrides: Record<string, string | undefined>, mode: "up" | "p
         return e;
     }
     throw new assert.AssertionError({ message: `config ${JSON.stringify(overrides)} was accepted` });
+}
+
+interface ProjectFile {
+    name: string;
+    config: Record<string, { type: "string" | "integer" | "boolean"; default?: string | number | boolean; secret?: boolean }>;
 }
 
 describe("config", () => {
@@ -90,6 +113,23 @@ describe("config", () => {
         ["service CIDR not a CIDR", { serviceCidr: "ten.96/12" }, "serviceCidr", /IPv4 CIDR/],
         ["service CIDR prefix 33", { serviceCidr: "10.96.0.0/33" }, "serviceCidr", /IPv4 CIDR/],
         ["service CIDR too small", { serviceCidr: "10.96.0.0/28" }, "serviceCidr", /\/24 or larger/],
+        ["service CIDR wider than kubeadm accepts", { serviceCidr: "10.0.0.0/11" }, "serviceCidr", /kubeadm accepts .*\/12/],
+        ["empty service CIDR", { serviceCidr: "" }, "serviceCidr", /empty/],
+        ["empty pod CIDR", { podCidr: "" }, "podCidr", /empty.*pulumi config rm/],
+        ["empty topology", { topology: "" }, "topology", /empty/],
+        ["empty node count", { windowsNodeCount: "" }, "windowsNodeCount", /empty/],
+        ["empty admin CIDR", { adminCidr: "" }, "adminCidr", /empty/],
+        ["loopback pod CIDR", { podCidr: "127.0.0.0/16" }, "podCidr", /loopback/],
+        ["multicast service CIDR", { serviceCidr: "224.0.0.0/16" }, "serviceCidr", /multicast/],
+        ["link-local VNet (Azure metadata)", { vnetCidr: "169.254.0.0/16" }, "vnetCidr", /link-local.*169\.254\.169\.254/],
+        ["VNet holding Azure's 168.63.129.16", { vnetCidr: "168.63.0.0/16" }, "vnetCidr", /168\.63\.129\.16/],
+        ["reserved 240/4 pod CIDR", { podCidr: "240.0.0.0/16" }, "podCidr", /reserved/],
+        ["\"this network\" 0/8 VNet", { vnetCidr: "0.0.0.0/16" }, "vnetCidr", /not routable/],
+        ["VNet larger than Azure allows", { vnetCidr: "0.0.0.0/7" }, "vnetCidr", /not routable|\/8 at most/],
+        ["VNet /7 in private space", { vnetCidr: "10.0.0.0/7" }, "vnetCidr", /\/8 at most/],
+        ["admin CIDR loopback", { adminCidr: "127.0.0.1/32" }, "adminCidr", /loopback/],
+        ["admin CIDR link-local", { adminCidr: "169.254.1.1/32" }, "adminCidr", /link-local/],
+        ["admin CIDR multicast", { adminCidr: "224.1.1.1/32" }, "adminCidr", /multicast/],
         ["VNet CIDR not a CIDR", { vnetCidr: "10.240.0.0/" }, "vnetCidr", /IPv4 CIDR/],
         ["VNet smaller than a /24", { vnetCidr: "10.240.0.0/26" }, "vnetCidr", /\/24 or larger/],
         ["pod overlaps service", { podCidr: "10.96.0.0/16" }, "podCidr", /overlaps serviceCidr/],
@@ -97,19 +137,30 @@ describe("config", () => {
         ["service overlaps VNet", { serviceCidr: "10.240.0.0/16" }, "serviceCidr", /overlaps vnetCidr/],
         ["VNet inside the pod range", { vnetCidr: "10.244.128.0/24" }, "podCidr", /overlaps vnetCidr/],
         ["admin CIDR missing", { adminCidr: undefined }, "adminCidr", /is required/],
-        ["admin CIDR is the internet", { adminCidr: "0.0.0.0/0" }, "adminCidr", /allowAdminFromInternet/],
+        ["admin CIDR is the internet", { adminCidr: "0.0.0.0/0" }, "adminCidr", /not routable|allowAdminFromInternet/],
+        ["admin CIDR is half the internet", { adminCidr: "128.0.0.0/1" }, "adminCidr", /2,147,483,648 addresses.*allowAdminFromInternet/],
+        ["admin CIDR a public /15", { adminCidr: "198.18.0.0/15" }, "adminCidr", /allowAdminFromInternet/],
+        ["admin CIDR is IPv6", { adminCidr: "2001:db8::1/128" }, "adminCidr", /IPv6.*curl -4/],
+        ["admin CIDR without prefix", { adminCidr: "203.0.113.7" }, "adminCidr", /203\.0\.113\.7\/32/],
+        ["admin CIDR covering the VNet", { adminCidr: "10.0.0.0/8" }, "adminCidr", /covers/],
         ["admin CIDR not a CIDR", { adminCidr: "my-ip" }, "adminCidr", /IPv4 CIDR/],
         ["admin CIDR inside the pod range", { adminCidr: "10.244.3.0/24" }, "adminCidr", /inside podCidr/],
         ["Kubernetes version with v", { kubernetesVersion: "v1.35.4" }, "kubernetesVersion", /no leading v/],
         ["Kubernetes version without patch", { kubernetesVersion: "1.35" }, "kubernetesVersion", /all three parts/],
         ["Kubernetes version out of support", { kubernetesVersion: "1.9.0" }, "kubernetesVersion", /out of support/],
         ["Kubernetes major 2", { kubernetesVersion: "2.0.0" }, "kubernetesVersion", /out of support/],
+        ["Kubernetes minor never rendered", { kubernetesVersion: "1.36.0" }, "kubernetesVersion", /written for Kubernetes 1\.33, 1\.34, 1\.35/],
+        ["Kubernetes minor that does not exist", { kubernetesVersion: "1.99.0" }, "kubernetesVersion", /out of support/],
+        ["Kubernetes version with a leading zero", { kubernetesVersion: "1.035.4" }, "kubernetesVersion", /no leading zeros/],
+        ["Windows containerd 1.x (config version 3 needs 2.0)", { windowsContainerdVersion: "1.7.22" }, "windowsContainerdVersion", /version 3.*2\.0/],
+        ["Linux containerd 1.x", { containerdVersion: "1.7.22" }, "containerdVersion", /too old/],
         ["containerd version garbage", { containerdVersion: "latest" }, "containerdVersion", /not a version/],
         ["Windows containerd version with v", { windowsContainerdVersion: "v2.1.4" }, "windowsContainerdVersion", /no leading v/],
         ["flannel version with v", { flannelVersion: "v0.27.4" }, "flannelVersion", /no leading v/],
         ["flannel CNI plugin tag garbage", { flannelCniPluginVersion: "latest" }, "flannelCniPluginVersion", /1\.8\.0-flannel1/],
         ["CNI plugins version garbage", { cniPluginsVersion: "1.x" }, "cniPluginsVersion", /not a version/],
-        ["SDN plugins version garbage", { sdnPluginsVersion: "" }, "sdnPluginsVersion", /not a version/],
+        ["SDN plugins version garbage", { sdnPluginsVersion: "0.3" }, "sdnPluginsVersion", /not a version/],
+        ["SDN plugins version empty", { sdnPluginsVersion: "" }, "sdnPluginsVersion", /empty/],
         ["password too short", { adminPassword: "Ab1!" }, "adminPassword", /8 to 123/],
         ["password too simple", { adminPassword: "alllowercase" }, "adminPassword", /3 of/],
         ["password on Azure's deny list", { adminPassword: "P@ssw0rd" }, "adminPassword", /disallowed/],
@@ -119,6 +170,19 @@ describe("config", () => {
         ["user name with a space", { adminUsername: "my user" }, "adminUsername", /not a valid user name/],
         ["user name too long", { adminUsername: "a-very-long-admin-user-name" }, "adminUsername", /1-20/],
         ["public key not OpenSSH", { sshPublicKey: "AAAAB3NzaC1yc2E" }, "sshPublicKey", /\.pub/],
+        ["public key with a blob that is not base64", { sshPublicKey: "ssh-ed25519 not*base64 me" }, "sshPublicKey", /no base64 key data/],
+        ["public key whose blob is another type", { sshPublicKey: rsaPublicKey(2048).replace(/^ssh-rsa/, "ssh-ed25519") }, "sshPublicKey", /labelled "ssh-ed25519" but its key data is a "ssh-rsa" key/],
+        ["public key of an unknown type", { sshPublicKey: "ssh-dss AAAAB3NzaC1kc3M= me" }, "sshPublicKey", /not a key type/],
+        ["public key truncated", { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk= me" }, "sshPublicKey", /wrong length/],
+        ["RSA public key under 2048 bits", { sshPublicKey: rsaPublicKey(1024) }, "sshPublicKey", /1024-bit.*2048/],
+        ["two public keys", { sshPublicKey: `${ED25519}\n${ED25519}` }, "sshPublicKey", /one key/],
+        ["private key armour without a key", { sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n" }, "sshPrivateKey", /not base64|openssh-key-v1/],
+        ["private key encrypted (PKCS#8)", { sshPrivateKey: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n" }, "sshPrivateKey", /passphrase/],
+        ["a public key given as the private key", { sshPrivateKey: ED25519 }, "sshPrivateKey", /not a PEM/],
+        ["Linux VM size with 1 vCPU (kubeadm preflight)", { linuxVmSize: "Standard_B1s" }, "linuxVmSize", /1 vCPU.*kubeadm/],
+        ["Linux VM size constrained to 1 vCPU", { linuxVmSize: "Standard_E4-1ds_v5" }, "linuxVmSize", /1 vCPU/],
+        ["Windows image from another publisher", { windowsImage: "SomeVendor:WindowsServer:2022-datacenter:latest" }, "windowsImage", /MicrosoftWindowsServer:WindowsServer/],
+        ["Windows image with 2022 elsewhere in the SKU", { windowsImage: "MicrosoftWindowsServer:WindowsServer:datacenter-core-2022x:latest" }, "windowsImage", /Windows Server 2022/],
         ["public key missing", { sshPublicKey: undefined }, "sshPublicKey", /is required/],
         ["private key not PEM", { sshPrivateKey: "hunter2" }, "sshPrivateKey", /--secret/],
         ["private key missing", { sshPrivateKey: undefined }, "sshPrivateKey", /is required/],
@@ -130,6 +194,7 @@ describe("config", () => {
         ["boolean not a boolean", { sampleService: "yes" }, "sampleService", /true or false/],
         ["validation mode unknown", { validation: "strict" }, "validation", /enforce or report/],
         ["unknown key", { nodeCount: "3" }, "nodeCount", /pulumi config rm/],
+        ["mistyped key", { adminPasword: "Secret-Value-1" }, "adminPasword", /did you mean hybrid-k8s:adminPassword/],
         ["misspelled key in another case", { windowsnodecount: "3" }, "windowsnodecount", /did you mean hybrid-k8s:windowsNodeCount/],
     ];
 
@@ -142,6 +207,70 @@ describe("config", () => {
             assert.match(issue.message, fix);
         });
     }
+
+    // Keys in a namespace that is almost ours would be ignored by the program, silently.
+    for (const ns of ["hybrid-k8", "HYBRID-K8S", "hybridk8s", "hybrid_k8s", "hybird-k8s"]) {
+        it(`rejects the near-miss namespace ${ns}:, naming it, without echoing the value`, () => {
+            let err: unknown;
+            try {
+                parseConfig({ ...GOOD, [`${ns}:adminPassword`]: "Leaked-Secret-77" }, { mode: "up" });
+            } catch (e) {
+                err = e;
+            }
+            assert.ok(err instanceof ConfigError, `${ns}: accepted`);
+            assert.match(err.message, new RegExp(`${ns}:adminPassword: namespace "${ns}" is not this project's.*set hybrid-k8s:adminPassword instead`));
+            assert.doesNotMatch(err.message, /Leaked-Secret-77/);
+        });
+    }
+
+    it("keeps the other namespaces (providers) alone", () => {
+        assert.strictEqual(parseConfig({ ...GOOD, "azure-native:location": "eastus", "kubernetes:context": "x" }, { mode: "up" }).topology, "vxlan");
+    });
+
+    it("plan.json records only keys the program reads, never secrets or unknown keys", () => {
+        assert.ok(recordableConfigKey("hybrid-k8s:topology"));
+        assert.ok(recordableConfigKey("azure-native:location"));
+        for (const k of ["hybrid-k8s:adminPassword", "hybrid-k8s:sshPrivateKey", "hybrid-k8s:adminPasword", "hybrid-k8:adminPassword", "azure-native:clientSecret"]) {
+            assert.ok(!recordableConfigKey(k), k);
+        }
+    });
+
+    it("a public key with surrounding spaces is accepted and returned trimmed", () => {
+        assert.strictEqual(parseConfig({ ...GOOD, "hybrid-k8s:sshPublicKey": `  ${ED25519}\n` }, { mode: "up" }).sshPublicKey, ED25519);
+        assert.strictEqual(parseConfig({ ...GOOD, "hybrid-k8s:sshPublicKey": rsaPublicKey(2048) }, { mode: "up" }).sshPublicKey?.startsWith("ssh-rsa "), true);
+    });
+
+    it("adminCidr: a public /16, a private range outside the cluster, and any range with the opt-in are accepted", () => {
+        for (const [cidr, allow] of [["198.51.0.0/16", "false"], ["172.16.0.0/12", "false"], ["128.0.0.0/1", "true"], ["0.0.0.0/0", "true"]]) {
+            assert.strictEqual(parseConfig({ ...GOOD, "hybrid-k8s:adminCidr": cidr, "hybrid-k8s:allowAdminFromInternet": allow }, { mode: "up" }).adminCidr, cidr);
+        }
+    });
+
+    it("a wide admin range is not called \"inside podCidr\"", () => {
+        const err = errorsOf({ adminCidr: "0.0.0.0/1" });
+        assert.doesNotMatch(err.message, /inside/);
+    });
+
+    it("every Kubernetes minor in the version table is accepted, and the default is in it", () => {
+        for (const m of KUBERNETES_MINORS) {
+            assert.strictEqual(parseConfig({ ...GOOD, "hybrid-k8s:kubernetesVersion": `${m.minor}.0` }, { mode: "up" }).kubernetesVersion, `${m.minor}.0`);
+        }
+        assert.ok(KUBERNETES_MINORS.some((m) => String(KEYS.kubernetesVersion.default).startsWith(`${m.minor}.`)));
+    });
+
+    it("a secret key whose value arrived in plain text is refused, as the Pulumi CLI refuses it", () => {
+        const secretKeys = ["hybrid-k8s:sshPrivateKey"];
+        let err: unknown;
+        try {
+            parseConfig(GOOD, { mode: "up", secretKeys });
+        } catch (e) {
+            err = e;
+        }
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /hybrid-k8s:adminPassword: is a secret but its value \(not shown\) is stored in plain text; set it with `pulumi config set --secret/);
+        assert.doesNotMatch(err.message, /Correct-Horse-9/);
+        assert.strictEqual(parseConfig(GOOD, { mode: "up", secretKeys: [...secretKeys, "hybrid-k8s:adminPassword"] }).adminPassword, "Correct-Horse-9");
+    });
 
     it("has at least 30 distinct bad configurations", () => {
         assert.ok(new Set(BAD.map((b) => JSON.stringify(b[1]))).size >= 30);
@@ -158,17 +287,98 @@ describe("config", () => {
     });
 
     it("Pulumi.yaml declares every key with the same type and default", () => {
-        const project = yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as {
-            name: string;
-            config: Record<string, { type: string; default?: unknown; secret?: boolean }>;
-        };
+        const project = yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as ProjectFile;
         assert.strictEqual(project.name, "hybrid-k8s");
         assert.deepStrictEqual(Object.keys(project.config).sort(), Object.keys(KEYS).sort());
         for (const [key, spec] of Object.entries(KEYS)) {
             assert.strictEqual(project.config[key].type, spec.kind, key);
             assert.deepStrictEqual(project.config[key].default, spec.default, key);
-            assert.strictEqual(project.config[key].secret ?? false, spec.secret ?? false, key);
         }
+    });
+
+    // What the Pulumi CLI does with Pulumi.yaml's schema before the program runs
+    // (pulumi/pulumi pkg/workspace/config.go, mergeConfig and validateStackConfigValue;
+    // sdk/go/common/workspace/project.go, Validate and ValidateConfigValue).
+    describe("Pulumi.yaml agrees with the rules the Pulumi CLI applies", () => {
+        const project = yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as ProjectFile;
+
+        /** The CLI's verdict on a stack: `values` as set (text), `secure` the keys set with --secret. */
+        function cli(values: Record<string, string>, secure: string[]): string[] {
+            const errors: string[] = [];
+            const merged: Record<string, { value: string; secure: boolean }> = {};
+            for (const [k, v] of Object.entries(values)) {
+                merged[k] = { value: v, secure: secure.includes(k) };
+            }
+            for (const [key, t] of Object.entries(project.config)) {
+                const full = `hybrid-k8s:${key}`;
+                if (t.default !== undefined && !(full in merged)) {
+                    // the default is applied as a plain value
+                    merged[full] = { value: String(t.default), secure: false };
+                }
+                if (t.default !== undefined && typeof t.default !== { integer: "number", boolean: "boolean", string: "string" }[t.type]) {
+                    errors.push(`${key}: default of the wrong type`);
+                }
+                if (!(full in merged)) {
+                    errors.push(`missing configuration value '${key}'`);
+                    continue;
+                }
+                const v = merged[full];
+                if (t.secret && !v.secure) {
+                    errors.push(`'${key}' must be encrypted as it's secret`);
+                }
+                const ok = t.type === "string" || (t.type === "integer" ? /^[+-]?\d+$/.test(v.value) : v.value === "true" || v.value === "false");
+                if (!ok) {
+                    errors.push(`'${key}' must be of type '${t.type}'`);
+                }
+            }
+            return errors;
+        }
+
+        function program(values: Record<string, string>, secure: string[]): string[] {
+            try {
+                parseConfig(values, { mode: "up", secretKeys: secure });
+                return [];
+            } catch (e) {
+                return e instanceof ConfigError ? e.issues.map((i) => `${i.key}: ${i.message}`) : [String(e)];
+            }
+        }
+
+        const minimal = { "hybrid-k8s:adminCidr": "203.0.113.7/32", "hybrid-k8s:sshPublicKey": ED25519, "hybrid-k8s:sshPrivateKey": PRIVATE_KEY, "hybrid-k8s:windowsNodeCount": "0" };
+        const secure = ["hybrid-k8s:sshPrivateKey", "hybrid-k8s:adminPassword"];
+        // [title, values, the CLI accepts, the program accepts]
+        const cases: Array<[string, Record<string, string | undefined>, boolean, boolean]> = [
+            ["no Windows nodes needs no admin password", minimal, true, true],
+            ["Windows nodes with a secret password", { ...minimal, "hybrid-k8s:windowsNodeCount": "2", "hybrid-k8s:adminPassword": "Correct-Horse-9" }, true, true],
+            // the CLI lets it through (the key has a default), so the program's own message is what the user sees
+            ["Windows nodes without a password", { ...minimal, "hybrid-k8s:windowsNodeCount": "2" }, true, false],
+            ["no adminCidr", { ...minimal, "hybrid-k8s:adminCidr": undefined }, false, false],
+            ["no public key", { ...minimal, "hybrid-k8s:sshPublicKey": undefined }, false, false],
+            ["no private key", { ...minimal, "hybrid-k8s:sshPrivateKey": undefined }, false, false],
+        ];
+        for (const [title, values, cliValid, programValid] of cases) {
+            it(`${title}: the CLI ${cliValid ? "accepts" : "refuses"} it, the program ${programValid ? "accepts" : "refuses"} it`, () => {
+                const v = Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
+                const c = cli(v, secure);
+                const p = program(v, secure);
+                assert.deepStrictEqual(c.length === 0, cliValid, `CLI: ${c.join("; ")}`);
+                assert.deepStrictEqual(p.length === 0, programValid, `program: ${p.join("; ")}`);
+                if (!programValid) {
+                    assert.match(p.join("\n"), /is required/);
+                }
+            });
+        }
+
+        it("a secret key has no default (the CLI would apply it in plain text and then refuse it)", () => {
+            for (const [key, t] of Object.entries(project.config)) {
+                assert.ok(!(t.secret && t.default !== undefined), key);
+            }
+        });
+
+        it("a plain-text password is refused by the program, as the CLI refuses a plain secret", () => {
+            const v = { ...minimal, "hybrid-k8s:windowsNodeCount": "1", "hybrid-k8s:adminPassword": "Correct-Horse-9" };
+            assert.match(program(v, ["hybrid-k8s:sshPrivateKey"]).join("\n"), /adminPassword: is a secret/);
+            assert.match(cli(v, []).join("\n"), /sshPrivateKey' must be encrypted/);
+        });
     });
 
     it("the dev stack is valid once its secrets are set", () => {

@@ -1,10 +1,31 @@
 import * as assert from "assert";
 import { validateWorkflow } from "@action-validator/core";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { classifyPreview, clusterHealthy, DriftReport, driftedLines, exitCode, failedChecks, nodeReadiness, summary } from "../ops/drift";
+import { main as drift, Tools, UNREADABLE_ANSWER_EXIT_CODE } from "../ops/driftCli";
+
+/** pulumi and kubectl stand-ins: each command's answer, by how its command line starts. */
+function fakeTools(answers: Record<string, { code?: number; stdout: string }>, installed = ["pulumi", "kubectl"]): Tools {
+    return {
+        has: (cmd) => installed.includes(cmd),
+        run: (cmd, args) => {
+            const line = `${cmd} ${args.join(" ")}`;
+            const a = Object.entries(answers).find(([k]) => line.startsWith(k))?.[1] ?? { code: 0, stdout: "" };
+            return { code: a.code ?? 0, stdout: a.stdout, stderr: "" };
+        },
+    };
+}
+
+function runDrift(args: string[], t: Tools): { code: number; out: string; err: string } {
+    let out = "";
+    let err = "";
+    const code = drift(args, { out: (x) => (out += x), err: (x) => (err += x) }, t, {});
+    return { code, out, err };
+}
+
+const KUBECONFIG_SECRET = "client-key-data: SECRETKEYBYTES";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -53,12 +74,34 @@ describe("drift check", () => {
     });
 
     it("npm run drift says clearly when the Pulumi CLI is missing", () => {
-        const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "ops", "driftCli.ts"), "--stack", "dev"], {
-            encoding: "utf8",
-            env: { PATH: path.dirname(process.execPath) },
-        });
-        assert.strictEqual(r.status, 2);
-        assert.match(r.stderr, /the Pulumi CLI is not installed/);
+        const r = runDrift(["--stack", "dev"], fakeTools({}, []));
+        assert.strictEqual(r.code, 2);
+        assert.match(r.err, /the Pulumi CLI is not installed/);
+    });
+
+    it("pulumi answering something that is not JSON is a message with its own exit code, showing none of the answer", () => {
+        const r = runDrift(["--stack=dev"], fakeTools({ "pulumi stack output": { stdout: `warning: upgrade available\n{"kubeconfig": "${KUBECONFIG_SECRET}"}` } }));
+        assert.strictEqual(r.code, UNREADABLE_ANSWER_EXIT_CODE);
+        assert.match(r.err, /pulumi stack output --json did not answer JSON \(\d+ bytes, not shown/);
+        assert.doesNotMatch(r.out + r.err, /SECRETKEYBYTES/);
+        assert.doesNotMatch(r.err, /\n\s+at /);
+    });
+
+    it("kubectl answering something that is not JSON (a proxy page) is a message with its own exit code", () => {
+        const outputs = JSON.stringify({ kubeconfig: "apiVersion: v1", nodes: [{ name: "k8s-master" }] });
+        const r = runDrift(["--stack", "dev"], fakeTools({ "pulumi stack output": { stdout: outputs }, "kubectl get nodes": { stdout: "<html>502 Bad Gateway</html>" } }));
+        assert.strictEqual(r.code, UNREADABLE_ANSWER_EXIT_CODE);
+        assert.match(r.err, /kubectl get nodes -o json did not answer JSON: "<html>502 Bad Gateway<\/html>"/);
+        assert.match(r.out, /Cluster: \*\*could not be checked\*\*/);
+    });
+
+    it("drift still wins over an unreadable cluster answer (exit 7), and --help / bad options have their codes", () => {
+        const r = runDrift(["--stack", "dev"], fakeTools({ "pulumi preview": { code: 7, stdout: "" }, "pulumi stack output": { stdout: "oops" } }));
+        assert.strictEqual(r.code, 7);
+        assert.strictEqual(runDrift(["--help"], fakeTools({})).code, 0);
+        assert.match(runDrift(["--help"], fakeTools({})).out, /Exit codes:[\s\S]*3 {2}pulumi or kubectl answered/);
+        assert.strictEqual(runDrift(["--frobnicate"], fakeTools({})).code, 2);
+        assert.strictEqual(runDrift(["--stack"], fakeTools({})).code, 2);
     });
 
     for (const file of ["drift.yml", "test.yml"]) {

@@ -1,11 +1,14 @@
-// Runs `npm run plan`'s entry point in a child process (one evaluation per process) and reads
-// what it wrote.
-import { spawnSync } from "child_process";
+// Plans for the tests. A plan is one evaluation of the program in a child process (the Pulumi
+// runtime is global), so the test files share them: every plan a test asks for is listed in
+// SHARED_PLANS, and the root hook (test/rootHooks.ts) renders them all once, several at a time,
+// before any test runs. A plan that is not listed is rendered on first use.
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PlanDocument } from "../plan/evaluate";
 import { PlanGraph } from "../plan/graph";
+import { runCli } from "../plan/cli";
 
 export interface PlanRun {
     code: number;
@@ -18,25 +21,110 @@ export interface PlanRun {
 
 const ROOT = path.resolve(__dirname, "..");
 
-export function runPlan(args: string[], out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"))): PlanRun {
-    const res = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "plan", "cli.ts"), "--out", out, ...args], {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: { ...process.env, PULUMI_CONFIG: "", PULUMI_CONFIG_SECRET_KEYS: "" },
-    });
-    const file = path.join(out, "plan.json");
-    const doc = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as PlanDocument) : undefined;
-    return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr, out, doc, graph: doc ? new PlanGraph(doc) : undefined };
+export const SENTINEL_PASSWORD = "Sentinel-Pa55word-4711";
+export const SENTINEL_KEY_MATERIAL = "SENTINELKEYMATERIAL";
+
+/** Every plan the test files read (argument lists, without --out). */
+export const SHARED_PLANS: string[][] = [
+    [],
+    ["--config", "topology=host-gw"],
+    ["--config", "topology=tor"],
+    ["--config", "windowsNodeCount=1"],
+    ["--config", "windowsNodeCount=3"],
+    ["--config", "sampleService=false"],
+    ["--config", "validation=enforce"],
+    ["--config", "validationRun=again"],
+    ["--config", "kubernetesVersion=1.35.3"],
+    // secrets that must appear nowhere, and a region that must reach every Azure resource
+    ["--secret", `adminPassword=${SENTINEL_PASSWORD}`, "--secret", `sshPrivateKey=${sentinelPrivateKey()}`, "--config", "azure-native:location=eastus"],
+    // every topology with 1 and 3 nodes and a hostile SSH key comment: PowerShell parses all their scripts
+    ...hostilePlans(),
+];
+
+/** The plans whose Windows scripts PowerShell parses (test/powershellParse.test.ts). */
+export function hostilePlans(): string[][] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { hostileSshKey } = require("./fixtures") as typeof import("./fixtures");
+    return ["vxlan", "host-gw", "tor"].flatMap((t) => [1, 3].map((n) => ["--config", `topology=${t}`, "--config", `windowsNodeCount=${n}`, "--config", `sshPublicKey=${hostileSshKey()}`]));
 }
 
-/** Plans are cached per argument list: several tests read the same evaluation. */
+/** A well-formed private key whose body carries SENTINEL_KEY_MATERIAL (base64 of it must not leak either). */
+export function sentinelPrivateKey(): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { openSshPrivateKey } = require("../components/sshKeys") as typeof import("../components/sshKeys");
+    return openSshPrivateKey(SENTINEL_KEY_MATERIAL);
+}
+
+/** Same plan, same key: the namespace prefix is optional on the command line. */
+function cacheKey(args: string[]): string {
+    return JSON.stringify(args.map((a) => a.replace(/^hybrid-k8s:/, "")));
+}
+
+function childArgs(args: string[], out: string): string[] {
+    // as `npm run plan` runs it (tsconfig.json has ts-node use swc)
+    return ["--max-semi-space-size=16", require.resolve("ts-node/dist/bin.js"), path.join(ROOT, "plan", "cli.ts"), "--out", out, ...args];
+}
+
+const childEnv = { ...process.env, PULUMI_CONFIG: "", PULUMI_CONFIG_SECRET_KEYS: "" };
+
+function result(code: number, stdout: string, stderr: string, out: string): PlanRun {
+    const file = path.join(out, "plan.json");
+    const doc = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as PlanDocument) : undefined;
+    return { code, stdout, stderr, out, doc, graph: doc ? new PlanGraph(doc) : undefined };
+}
+
+function tmpOut(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+}
+
+/** Runs `npm run plan`'s entry point in a child process and reads what it wrote. */
+export function runPlan(args: string[], out = tmpOut()): PlanRun {
+    const res = spawnSync(process.execPath, childArgs(args, out), { cwd: ROOT, encoding: "utf8", env: childEnv });
+    return result(res.status ?? -1, res.stdout, res.stderr, out);
+}
+
+function runPlanAsync(args: string[], out = tmpOut()): Promise<PlanRun> {
+    return new Promise((resolve) => {
+        const child = spawn(process.execPath, childArgs(args, out), { cwd: ROOT, env: childEnv });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("close", (code) => resolve(result(code ?? -1, stdout, stderr, out)));
+    });
+}
+
 const cache = new Map<string, PlanRun>();
+
+/** Renders every shared plan, `parallel` at a time (the root hook calls this once). */
+export async function renderSharedPlans(parallel = Math.max(2, os.cpus().length)): Promise<void> {
+    const todo = SHARED_PLANS.filter((a) => !cache.has(cacheKey(a)));
+    const worker = async () => {
+        for (let next = todo.shift(); next; next = todo.shift()) {
+            cache.set(cacheKey(next), await runPlanAsync(next));
+        }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+/** The plan for these arguments, rendered once per test run. */
 export function cachedPlan(args: string[]): PlanRun {
-    const key = JSON.stringify(args);
+    const key = cacheKey(args);
     let run = cache.get(key);
     if (!run) {
         run = runPlan(args);
         cache.set(key, run);
     }
     return run;
+}
+
+/**
+ * Runs the plan command in this process, for the paths that stop before evaluation (usage
+ * errors, invalid config, --help): no child process, no Pulumi runtime.
+ */
+export async function planInProcess(args: string[], out = tmpOut(), dir = ROOT): Promise<PlanRun> {
+    let stdout = "";
+    let stderr = "";
+    const code = await runCli(["--out", out, ...args], { out: (t) => (stdout += t), err: (t) => (stderr += t) }, dir);
+    return result(code, stdout, stderr, out);
 }
