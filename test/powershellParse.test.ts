@@ -83,10 +83,10 @@ describe("the parse check can fail", () => {
     });
 
     it("rejects syntax Windows PowerShell 5.1 lacks", () => {
-        const report = parseScripts({ seven: "$a = $null ?? 1\n$b = $a ? 1 : 2\nGet-Item x && Get-Item y\n$c = ${a}?.Length\n" });
+        const report = parseScripts({ seven: "$a = $null ?? 1\n$b = $a ? 1 : 2\nGet-Item x && Get-Item y\n$c = ${a}?.Length\n$script:d = 1\n" });
         assert.deepStrictEqual(
             report.syntax.map((s) => s.what),
-            ["null-coalescing ??", "ternary operator", "pipeline chain (&& / ||)", "null-conditional ?. / ?[]"],
+            ["null-coalescing ??", "ternary operator", "pipeline chain (&& / ||)", "null-conditional ?. / ?[]", "$script: scope (steps run as a script block)"],
         );
     });
 

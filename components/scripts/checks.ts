@@ -121,12 +121,13 @@ export function renderWindowsChecks(input: WindowsCheckInput): string {
     return `$ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $mode = ${ps(input.mode)}
-$failed = @()
+# one list shared with Report: the check runs as a script block, which has no script: scope
+$failed = New-Object System.Collections.Generic.List[string]
 function Report([string]$Check, [bool]$Pass, [string]$Detail, [bool]$Info = $false) {
   $r = [ordered]@{ check = $Check; pass = $Pass; detail = "${node.name}: $Detail" }
   if ($Info) { $r.informational = $true }
   Write-Output ($r | ConvertTo-Json -Compress)
-  if (-not $Pass -and -not $Info) { $script:failed += "check $Check failed on ${node.name}: $Detail" }
+  if (-not $Pass -and -not $Info) { $failed.Add("check $Check failed on ${node.name}: $Detail") }
 }
 function Get-Status([string]$Url) {
   try { return (Invoke-WebRequest -UseBasicParsing -TimeoutSec 10 $Url).StatusCode } catch { return $_.Exception.Message }

@@ -369,7 +369,8 @@ function Install-Binary([string]$Source, [string]$Target, [string[]]$Services) {
   $old = $null
   if (Test-Path $Target) { $old = "$Target.$([DateTime]::UtcNow.Ticks).old"; Move-Item -Force $Target $old }
   try { Copy-Item -Force $Source $Target } catch { if ($old) { Move-Item -Force $old $Target }; throw }
-  $script:restart += $Services
+  # one list shared with the caller: a step runs as a script block, which has no script: scope
+  foreach ($s in $Services) { $restart.Add($s) }
 }
 function Install-Archive([string]$Archive, [string]$Target, [string[]]$Services, [string]$Inner = '') {
   $x = "$Archive.d"
@@ -386,7 +387,7 @@ foreach ($d in 'C:\\k', 'C:\\opt\\cni\\bin', 'C:\\etc\\cni\\net.d', 'C:\\etc\\ku
 }
 # files renamed aside by an earlier upgrade; those still held by a running process stay for later
 Get-ChildItem C:\\k, C:\\opt\\cni\\bin, "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm" -Filter '*.old' -ErrorAction SilentlyContinue | Remove-Item -Force -ErrorAction SilentlyContinue
-$restart = @()
+$restart = New-Object System.Collections.Generic.List[string]
 $stamp = ${ps(stamp)}
 if ((Test-Path C:\\k\\versions.json) -and ((Get-Content -Raw C:\\k\\versions.json).Trim() -eq $stamp)) {
   Write-Output "binaries already at $stamp"
@@ -401,7 +402,7 @@ ${installPlan(input.spec)
     .map((l) => `    ${l}`)
     .join("\n")}
   } finally {
-    Restart-Agents $restart
+    Restart-Agents $restart.ToArray()
   }
   Set-Content -Path C:\\k\\versions.json -Value $stamp
   Remove-Item -Recurse -Force $dl
@@ -612,10 +613,7 @@ function Install-AgentService([string]$Name, [string]$Script, [string[]]$Depends
 function Test-Healthz([int]$Port) {
   try { return (Invoke-WebRequest -UseBasicParsing -TimeoutSec 5 "http://127.0.0.1:$Port/healthz").StatusCode -eq 200 } catch { return $false }
 }
-foreach ($d in 'C:\\var\\lib\\kubelet\\etc\\kubernetes', 'C:\\etc\\kubernetes\\pki', 'C:\\var\\log\\kubernetes') { New-Item -ItemType Directory -Force $d | Out-Null }
-if (-not (Test-Path C:\\var\\lib\\kubelet\\etc\\kubernetes\\pki)) {
-  New-Item -ItemType SymbolicLink -Path C:\\var\\lib\\kubelet\\etc\\kubernetes\\pki -Value C:\\etc\\kubernetes\\pki | Out-Null
-}
+New-Item -ItemType Directory -Force C:\\var\\log\\kubernetes | Out-Null
 $restart = @()
 if (Write-Secret C:\\k\\kube-proxy.kubeconfig $in.kubeProxy) { $restart += 'kube-proxy' }
 ${
@@ -649,6 +647,12 @@ if ($joined) {
   if ((Test-Path C:\\etc\\kubernetes\\kubelet.conf) -or (Test-Path C:\\etc\\kubernetes\\pki\\ca.crt) -or (Test-Path C:\\var\\lib\\kubelet\\config.yaml) -or (Test-Path C:\\etc\\kubernetes\\bootstrap-kubelet.conf)) {
     Stop-Service kube-proxy, kubelet -Force -ErrorAction SilentlyContinue
     Invoke-Native "kubeadm reset (see ${JOIN_LOG} on ${node.name})" { kubeadm.exe reset -f --cri-socket ${CONTAINERD_PIPE} } | Out-File -Encoding ascii ${JOIN_LOG}
+  }
+  # kubelet resolves clientCAFile (/etc/kubernetes/pki/ca.crt) under C:\\var\\lib\\kubelet; kubeadm
+  # reset empties that folder, so the link is made after it (antrea-io/antrea hack/windows/Reset-Node.ps1)
+  foreach ($d in 'C:\\var\\lib\\kubelet\\etc\\kubernetes', 'C:\\etc\\kubernetes\\pki') { New-Item -ItemType Directory -Force $d | Out-Null }
+  if (-not (Test-Path C:\\var\\lib\\kubelet\\etc\\kubernetes\\pki)) {
+    New-Item -ItemType SymbolicLink -Path C:\\var\\lib\\kubelet\\etc\\kubernetes\\pki -Value C:\\etc\\kubernetes\\pki | Out-Null
   }
   # The token travels in a file only Administrators and SYSTEM can read, never on a command line.
   $config = 'C:\\k\\kubeadm-join.yaml'

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { powershellCommand, powershellUnpacker } from "../../components/scripts/shell";
 import { runPwsh } from "./pwsh";
 
 export interface Call {
@@ -113,7 +114,7 @@ export class StubWindows {
     run(script: string, stdin = ""): StepRun {
         const before = this.state.calls.length;
         const file = path.join(this.dir, `step-${before}.ps1`);
-        fs.writeFileSync(file, script);
+        fs.writeFileSync(file, powershellUnpacker(powershellCommand(script)));
         const res = runPwsh(["-File", RUNNER, "-Machine", this.dir, "-Script", file], stdin);
         return { ...res, calls: this.state.calls.slice(before) };
     }

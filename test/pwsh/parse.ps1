@@ -1,6 +1,7 @@
 # Parses PowerShell files with PowerShell's own parser and reports, as one JSON document on stdout:
 # - errors: every parse error (file, line, column, id, message);
-# - syntax: constructs Windows PowerShell 5.1 does not have (the nodes run powershell.exe 5.1);
+# - syntax: constructs Windows PowerShell 5.1 does not have (the nodes run powershell.exe 5.1),
+#   and $script: variables (a step runs as a script block, with no script scope);
 # - commands: every command invoked by name, with the parameters it is given, and the functions
 #   each file defines (so the caller can check commands against what 5.1 has).
 param([Parameter(Mandatory = $true)][string]$ListFile)
@@ -27,6 +28,9 @@ foreach ($file in (Get-Content -Raw $ListFile | ConvertFrom-Json)) {
       'InvokeMemberExpressionAst' { if ($a.NullConditional) { Add-Syntax $file $a 'null-conditional ?.' } }
       'IndexExpressionAst' { if ($a.NullConditional) { Add-Syntax $file $a 'null-conditional ?[]' } }
       'ScriptBlockAst' { if ($a.CleanBlock) { Add-Syntax $file $a 'clean block' } }
+      # a step runs as a script block created by its command's unpacker: there is no script scope,
+      # and $script:x is the global x, not the step's own
+      'VariableExpressionAst' { if ($a.VariablePath.DriveName -eq 'script') { Add-Syntax $file $a '$script: scope (steps run as a script block)' } }
     }
   }
   $defined = @($ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true) | ForEach-Object { $_.Name })

@@ -1,4 +1,4 @@
-# Runs one Windows step script against the stubbed Windows of a machine folder (test/pwsh/stub.ps1):
+# Runs one Windows step (the text inside its -EncodedCommand) against the stubbed Windows of a machine folder (test/pwsh/stub.ps1):
 # drive C: is the folder's c/, the state is state.json; stdin goes to the script as on a node.
 # -Boot instead starts the machine again: pending features install, services set to start
 # automatically run, startup tasks run.
@@ -27,8 +27,9 @@ try {
     foreach ($s in @($W.services.PSObject.Properties)) { if ($s.Value.start -eq 'Automatic') { Start-Svc $s.Name } }
     foreach ($t in @($W.tasks.PSObject.Properties)) { if ($t.Value.atStartup) { & { $ErrorActionPreference = 'Stop'; & $t.Value.file } } }
   } else {
-    & $Script
-    $code = $LASTEXITCODE
+    # as on the node: the command's own unpacker (the text inside -EncodedCommand) creates the
+    # step's script block and runs it; there is no script scope, and exit ends the process
+    & ([scriptblock]::Create((Get-Content -Raw $Script)))
   }
 } catch {
   if ("$_" -like 'STUB-PARKED*') { Write-Output 'service parked' } else {

@@ -247,7 +247,10 @@ function global:kubeadm.exe {
   Add-Call 'kubeadm.exe' $args
   $global:LASTEXITCODE = 0
   if ($args[0] -eq 'reset') {
-    foreach ($f in 'C:\etc\kubernetes\kubelet.conf', 'C:\etc\kubernetes\pki\ca.crt', 'C:\var\lib\kubelet\config.yaml', 'C:\etc\kubernetes\bootstrap-kubelet.conf') { Remove-Item -Force $f -ErrorAction SilentlyContinue }
+    # kubernetes cmd/kubeadm/app/cmd/phases/reset/cleanupnode.go: kubelet's folder is emptied, and
+    # kubeadm's files under /etc/kubernetes are removed
+    Get-ChildItem C:\var\lib\kubelet -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force
+    foreach ($f in 'C:\etc\kubernetes\kubelet.conf', 'C:\etc\kubernetes\pki\ca.crt', 'C:\etc\kubernetes\bootstrap-kubelet.conf') { Remove-Item -Force $f -ErrorAction SilentlyContinue }
     'reset done'
     return
   }
@@ -259,6 +262,9 @@ function global:kubeadm.exe {
     if (Test-Path $f) { Write-Error "[ERROR FileAvailable]: $f already exists"; $global:LASTEXITCODE = 1; return }
   }
   if ((Get-Svc kubelet).status -eq 'Running') { Write-Error '[ERROR Port-10250]: Port 10250 is in use'; $global:LASTEXITCODE = 1; return }
+  # kubelet resolves clientCAFile /etc/kubernetes/pki/ca.crt under C:\var\lib\kubelet: without the
+  # link the TLS bootstrap never completes
+  if (-not (Test-Path C:\var\lib\kubelet\etc\kubernetes\pki)) { Write-Error 'kubelet: unable to load client CA file /etc/kubernetes/pki/ca.crt'; $global:LASTEXITCODE = 1; return }
   $config = $args[[array]::IndexOf($args, '--config') + 1]
   $W | Add-Member -Force joinConfig (Get-Content -Raw $config)
   Write-Error '[WARNING Service-Kubelet]: kubelet service is not enabled' # on stderr, as kubeadm prints warnings
