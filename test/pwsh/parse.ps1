@@ -30,7 +30,7 @@ foreach ($file in (Get-Content -Raw $ListFile | ConvertFrom-Json)) {
       'ScriptBlockAst' { if ($a.CleanBlock) { Add-Syntax $file $a 'clean block' } }
       # a step runs as a script block created by its command's unpacker: there is no script scope,
       # and $script:x is the global x, not the step's own
-      'VariableExpressionAst' { if ($a.VariablePath.DriveName -eq 'script') { Add-Syntax $file $a '$script: scope (steps run as a script block)' } }
+      'VariableExpressionAst' { if ($a.VariablePath.IsScript) { Add-Syntax $file $a '$script: scope (steps run as a script block)' } }
     }
   }
   $defined = @($ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true) | ForEach-Object { $_.Name })

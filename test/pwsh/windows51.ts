@@ -51,6 +51,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Invoke-WebRequest": cmd("UseBasicParsing", "TimeoutSec", "Uri"),
     "Out-File": cmd("Encoding", "Append", "FilePath"),
     "Out-Null": cmd(),
+    "New-Object": cmd("TypeName"),
     "Start-Sleep": cmd("Seconds"),
     "Write-Output": cmd(),
     // Microsoft.PowerShell.Core
