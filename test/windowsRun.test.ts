@@ -91,6 +91,8 @@ describe("Windows steps run under PowerShell against a stubbed Windows", functio
         assert.deepStrictEqual(calls(first, "icacls.exe"), [["C:\\ProgramData\\ssh\\administrators_authorized_keys", "0"]], "the ACL is set while the file is empty");
         assert.match(m.state.registry["HKLM:\\SOFTWARE\\OpenSSH\\DefaultShell"], /WindowsPowerShell\\v1\.0\\powershell\.exe$/);
         assert.strictEqual(m.state.services.sshd.status, "Running");
+        const order = first.calls.map((c) => c.cmd).filter((c) => c === "service-started" || c === "icacls.exe");
+        assert.deepStrictEqual(order, ["service-started", "icacls.exe"], "sshd starts (and makes its folder) before the key file exists");
         assert.ok(!first.stdout.includes("pwned"), "nothing in the key comment ran");
         const second = m.run(s.openssh);
         ok(second, "openssh again");
@@ -162,6 +164,10 @@ describe("Windows steps run under PowerShell against a stubbed Windows", functio
         const m = nodeUpTo("vxlan", "runtime");
         const first = m.run(s.runtime);
         ok(first, "prepare-runtime");
+        const restricted = calls(first, "icacls.exe").map((a) => a[0]);
+        for (const d of ["C:\\k", "C:\\opt", "C:\\etc", "C:\\var\\lib", "C:\\run"]) {
+            assert.ok(restricted.includes(d), `${d} is restricted to Administrators and SYSTEM`);
+        }
         assert.ok(calls(first, "curl.exe").length >= 10);
         assert.strictEqual(m.state.services.containerd.status, "Running");
         assert.strictEqual(m.state.services.containerd.start, "Automatic");
@@ -271,6 +277,7 @@ describe("Windows steps run under PowerShell against a stubbed Windows", functio
         assert.deepStrictEqual(calls(first, "New-HnsEndpoint"), [["cbr0_ep", "10.244.1.2"]]);
         assert.strictEqual(calls(first, "Attach-HnsHostEndpoint").length, 1);
         assert.ok(calls(first, "netsh.exe")[0].includes("forwarding=enabled"));
+        assert.deepStrictEqual(calls(first, "Set-NetIPInterface"), [["vEthernet (Ethernet)", "Enabled"]], "forwarding on the node's own interface");
         const again = m.run(s.l2bridge);
         ok(again, "l2bridge, endpoint already attached");
         m.boot();

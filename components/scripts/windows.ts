@@ -176,15 +176,15 @@ if (-not (Get-Service sshd -ErrorAction SilentlyContinue)) {
   Add-WindowsCapability -Online -Name OpenSSH.Server~~~~0.0.1.0 | Out-Null
 }
 New-ItemProperty -Path HKLM:\\SOFTWARE\\OpenSSH -Name DefaultShell -PropertyType String -Force -Value "${POWERSHELL_EXE}" | Out-Null
-New-Item -ItemType Directory -Force "$env:ProgramData\\ssh" | Out-Null
+# sshd's first start creates %ProgramData%\\ssh with its own restricted permissions: start it first
+Set-Service sshd -StartupType Automatic
+Start-Service sshd
 # sshd reads administrators_authorized_keys only when Administrators and SYSTEM alone may write it;
 # the key travels as data (base64): nothing in its comment can become code
 $keys = "$env:ProgramData\\ssh\\administrators_authorized_keys"
 if (-not (Test-Path $keys)) { New-Item -ItemType File $keys | Out-Null }
 Invoke-Native icacls { icacls.exe $keys /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' } | Out-Null
 Set-FileText $keys ${psData(`${publicKey.trim()}\n`, "authorized-key")} | Out-Null
-Set-Service sshd -StartupType Automatic
-Start-Service sshd
 if (-not (Get-NetFirewallRule -Name sshd -ErrorAction SilentlyContinue)) {
   New-NetFirewallRule -Name sshd -DisplayName 'OpenSSH Server (sshd)' -Direction Inbound -Protocol TCP -LocalPort 22 -Action Allow | Out-Null
 }
@@ -384,6 +384,12 @@ function Install-Archive([string]$Archive, [string]$Target, [string[]]$Services,
 }
 foreach ($d in 'C:\\k', 'C:\\opt\\cni\\bin', 'C:\\etc\\cni\\net.d', 'C:\\etc\\kube-flannel', 'C:\\var\\log\\kubernetes', 'C:\\run\\flannel', "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm") {
   New-Item -ItemType Directory -Force $d | Out-Null
+}
+# What SYSTEM runs (binaries, start scripts, configs, kubelet's keys) is not for other local users
+# to change: C:\\ lets any user create folders, which then inherit that right.
+foreach ($d in 'C:\\k', 'C:\\opt', 'C:\\etc', 'C:\\var\\lib', 'C:\\run') {
+  New-Item -ItemType Directory -Force $d | Out-Null
+  Invoke-Native "icacls $d" { icacls.exe $d /inheritance:r /grant:r 'Administrators:(OI)(CI)F' /grant:r 'SYSTEM:(OI)(CI)F' } | Out-Null
 }
 # files renamed aside by an earlier upgrade; those still held by a running process stay for later
 Get-ChildItem C:\\k, C:\\opt\\cni\\bin, "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm" -Filter '*.old' -ErrorAction SilentlyContinue | Remove-Item -Force -ErrorAction SilentlyContinue
@@ -681,7 +687,7 @@ Write-Output "${node.name} joined: services running, kubelet and kube-proxy heal
 
 /**
  * tor: the boot-time service that creates this node's L2Bridge network (gateway .1), a host
- * endpoint (.2) with forwarding on, before kubelet starts, then stays up so kubelet can depend
+ * endpoint (.2) with forwarding on (and on the node's own interface), before kubelet starts, then stays up so kubelet can depend
  * on it (microsoft/SDN Kubernetes/windows/start-kubelet.ps1 does the same at kubelet start).
  * The endpoint is attached on every start: after a reboot it can exist unattached (flannel
  * pkg/backend/hostgw/hostgw_windows.go attaches every time and tolerates "already attached").
@@ -697,6 +703,8 @@ export function renderL2BridgeService(node: NodeAddress, networkName: string): s
         "try { Attach-HnsHostEndpoint -EndpointID $ep.Id -CompartmentID 1 | Out-Null } catch { if ($_.Exception.Message -notmatch 'already') { throw } }",
         `& netsh.exe interface ipv4 set interface ${ps(`vEthernet (${ep})`)} forwarding=enabled`,
         `if ($LASTEXITCODE -ne 0) { throw "netsh could not enable forwarding on vEthernet (${ep}) (exit $LASTEXITCODE)" }`,
+        "# and on the node's own interface, as flannel's host-gw backend does (pkg/backend/hostgw/hostgw_windows.go)",
+        `Get-NetIPAddress -IPAddress ${ps(node.privateIp)} | Set-NetIPInterface -Forwarding Enabled`,
         "while ($true) { Start-Sleep -Seconds 3600 }",
     ]);
 }

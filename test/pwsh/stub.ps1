@@ -37,6 +37,8 @@ function global:Start-Svc([string]$Name) {
   if ($Name -in 'flanneld', 'hybrid-k8s-l2bridge' -and -not (@($W.hns.networks) | Where-Object Name -EQ $W.podNetwork)) {
     $W.hns.networks += [pscustomobject]@{ Id = [guid]::NewGuid().ToString(); Name = $W.podNetwork; Type = 'pod' }
   }
+  # sshd's first start makes %ProgramData%\ssh (its host keys live there)
+  if ($Name -eq 'sshd') { New-Item -ItemType Directory -Force C:\ProgramData\ssh | Out-Null }
   if ($Name -eq 'flanneld') { New-Item -ItemType Directory -Force C:\run\flannel | Out-Null; Microsoft.PowerShell.Management\Set-Content C:\run\flannel\subnet.env 'FLANNEL_SUBNET=x' }
 }
 
@@ -76,6 +78,8 @@ function global:Add-WindowsCapability([switch]$Online, [string]$Name) {
 function global:Get-NetFirewallRule([string]$Name, $ErrorAction) { if (@($W.firewall) -contains $Name) { [pscustomobject]@{ Name = $Name } } }
 function global:New-NetFirewallRule([string]$Name) { Add-Call 'New-NetFirewallRule' @($Name); $W.firewall += $Name }
 function global:Get-NetRoute([string]$DestinationPrefix, $ErrorAction) { if (@($W.routes) -contains $DestinationPrefix) { [pscustomobject]@{ DestinationPrefix = $DestinationPrefix } } }
+function global:Get-NetIPAddress([string]$IPAddress) { [pscustomobject]@{ IPAddress = $IPAddress; InterfaceAlias = 'vEthernet (Ethernet)' } }
+function global:Set-NetIPInterface([Parameter(ValueFromPipeline = $true)]$InputObject, [string]$Forwarding) { process { Add-Call 'Set-NetIPInterface' @($InputObject.InterfaceAlias, $Forwarding) } }
 function global:route.exe { Add-Call 'route.exe' $args; $W.routes += "$($args[2])/32"; $global:LASTEXITCODE = 0 }
 function global:New-ItemProperty([string]$Path, [string]$Name, $PropertyType, [switch]$Force, $Value) {
   Add-Call 'New-ItemProperty' @($Path, $Name, $Value)

@@ -70,6 +70,8 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Get-NetFirewallRule": cmd("Name", "ErrorAction"),
     "New-NetFirewallRule": cmd("Name", "DisplayName", "Direction", "Protocol", "LocalPort", "Action", "IcmpType"),
     "Get-NetRoute": cmd("DestinationPrefix", "ErrorAction"),
+    "Get-NetIPAddress": cmd("IPAddress"),
+    "Set-NetIPInterface": cmd("Forwarding"),
     "New-ScheduledTaskAction": cmd("Execute", "Argument"),
     "New-ScheduledTaskPrincipal": cmd("UserId", "LogonType", "RunLevel"),
     "New-ScheduledTaskTrigger": cmd("AtStartup"),
