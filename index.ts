@@ -9,7 +9,8 @@ import { FLANNEL_NAMESPACE, FLANNEL_SERVICE_ACCOUNT, FLANNEL_TOKEN_SECRET } from
 import { Network } from "./components/network";
 import { topologySpec } from "./components/topology";
 import { WindowsNode } from "./components/windowsNode";
-import { SAMPLE_IMAGE } from "./components/manifests/sample";
+import { sampleImage } from "./components/manifests/sample";
+import { WINDOWS_SERVER } from "./components/versions";
 import { SampleService } from "./components/sampleService";
 import { Validation } from "./components/validation";
 import { hostAt, parseCidr, Cidr } from "./components/addressing";
@@ -113,7 +114,7 @@ const workers = addresses.windows.map(
             sshPrivateKey,
             agentKubeconfigs: agentKubeconfigs as pulumi.Output<Record<string, string>>,
             clusterReady: flannel?.ready,
-            prePull: cfg.sampleService ? [SAMPLE_IMAGE] : [],
+            prePull: cfg.sampleService ? [sampleImage(WINDOWS_SERVER[cfg.windowsServerVersion])] : [],
         }),
 );
 
@@ -123,6 +124,7 @@ const sample =
         ? new SampleService("sample", {
               provider: master.provider,
               windowsNodeCount: workers.length,
+              windowsServer: WINDOWS_SERVER[cfg.windowsServerVersion],
               // a fixed cluster IP, so checks on hosts without kubectl know it
               clusterIp: hostAt(parseCidr(addresses.serviceCidr) as Cidr, 200),
               joins: workers.map((w) => w.join),

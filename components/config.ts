@@ -16,7 +16,7 @@ import {
     subnetCount,
 } from "./addressing";
 import { privateKeyProblem, publicKeyProblem } from "./sshKeys";
-import { CONTAINERD_MIN_MAJOR, FLANNEL_CNI_VERSION, KUBERNETES_MINORS, kubernetesMinor, parseVersion, SEMVER } from "./versions";
+import { CONTAINERD_MIN_MAJOR, FLANNEL_CNI_VERSION, KUBERNETES_MINORS, kubernetesMinor, parseVersion, SEMVER, WINDOWS_SERVER, WindowsServerRelease, WindowsServerVersion } from "./versions";
 
 export { FLANNEL_CNI_VERSION, SEMVER } from "./versions";
 
@@ -54,6 +54,7 @@ export interface ClusterConfig {
     windowsVmSize: string;
     linuxImage: ImageRef;
     windowsImage: ImageRef;
+    windowsServerVersion: WindowsServerVersion;
     containerdVersion: string;
     windowsContainerdVersion: string;
     flannelVersion: string;
@@ -101,7 +102,9 @@ export const KEYS: Record<keyof ClusterConfig, KeySpec> = {
     linuxVmSize: { kind: "string", default: "Standard_D2s_v5", description: "Size of the Linux master VM." },
     windowsVmSize: { kind: "string", default: "Standard_D4s_v5", description: "Size of Windows VMs (nested virtualization: Dv5/Dsv5 and newer)." },
     linuxImage: { kind: "string", default: "Canonical:ubuntu-24_04-lts:server:latest", description: "Master image, publisher:offer:sku:version." },
-    windowsImage: { kind: "string", default: "MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest", description: "Windows Server 2022 image, publisher:offer:sku:version." },
+    windowsServerVersion: { kind: "string", default: "2022", description: "Windows Server release of the nodes: 2022 or 2025 (image, container image tags)." },
+    // "" (not set): the marketplace image of windowsServerVersion (components/versions.ts WINDOWS_SERVER)
+    windowsImage: { kind: "string", default: "", description: "Windows Server image, publisher:offer:sku:version; defaults to the Azure Edition image of windowsServerVersion." },
     containerdVersion: { kind: "string", default: "2.1.4", description: "containerd on the Linux master (static release)." },
     windowsContainerdVersion: { kind: "string", default: "2.1.4", description: "containerd on Windows nodes." },
     // ghcr.io/flannel-io/flannel:v0.27.4 ships with flannel-cni-plugin v1.8.0-flannel1 (kube-flannel.yml of that release).
@@ -271,7 +274,7 @@ export const WINDOWS_IMAGE_PUBLISHER = "MicrosoftWindowsServer";
 export const WINDOWS_IMAGE_OFFER = "WindowsServer";
 
 /** Keys that may be set to the empty string (it means "not set"). */
-const EMPTY_ALLOWED = new Set<string>(["validationRun", "adminPassword"]);
+const EMPTY_ALLOWED = new Set<string>(["validationRun", "adminPassword", "windowsImage"]);
 
 /**
  * A namespace that is almost ours (different case, a character missing or extra): most likely a
@@ -536,11 +539,20 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     if (!linuxImage) {
         bad("linuxImage", `${show(str("linuxImage"))} is not publisher:offer:sku:version, e.g. ${KEYS.linuxImage.default}.`);
     }
-    const windowsImage = parseImage(str("windowsImage"));
+    const windowsServerVersion = str("windowsServerVersion") as WindowsServerVersion;
+    const release = WINDOWS_SERVER[windowsServerVersion] as WindowsServerRelease | undefined;
+    if (!release) {
+        bad("windowsServerVersion", `${show(windowsServerVersion)} is not a Windows Server release the nodes support; use ${Object.keys(WINDOWS_SERVER).join(" or ")}.`);
+    }
+    const windowsImageText = str("windowsImage") || (release ?? WINDOWS_SERVER["2022"]).image;
+    const windowsImage = parseImage(windowsImageText);
     if (!windowsImage) {
-        bad("windowsImage", `${show(str("windowsImage"))} is not publisher:offer:sku:version, e.g. ${KEYS.windowsImage.default}.`);
-    } else if (windowsImage.publisher !== WINDOWS_IMAGE_PUBLISHER || windowsImage.offer !== WINDOWS_IMAGE_OFFER || !/^2022-/.test(windowsImage.sku)) {
-        bad("windowsImage", `${show(str("windowsImage"))} is not Windows Server 2022 from ${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}; the node images (ltsc2022) must match the host build, use ${KEYS.windowsImage.default} or another 2022-* SKU.`);
+        bad("windowsImage", `${show(windowsImageText)} is not publisher:offer:sku:version, e.g. ${WINDOWS_SERVER["2022"].image}.`);
+    } else if (release && (windowsImage.publisher !== WINDOWS_IMAGE_PUBLISHER || windowsImage.offer !== WINDOWS_IMAGE_OFFER || !windowsImage.sku.startsWith(`${windowsServerVersion}-`))) {
+        bad(
+            "windowsImage",
+            `${show(windowsImageText)} is not Windows Server ${windowsServerVersion} from ${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}; the node images (${release.containerTag}) must match the host build: use ${release.image}, another ${windowsServerVersion}-* SKU, or set windowsServerVersion to the image's release.`,
+        );
     }
 
     const validation = str("validation");
@@ -568,6 +580,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         windowsVmSize: str("windowsVmSize"),
         linuxImage: linuxImage as ImageRef,
         windowsImage: windowsImage as ImageRef,
+        windowsServerVersion,
         containerdVersion: str("containerdVersion"),
         windowsContainerdVersion: str("windowsContainerdVersion"),
         flannelVersion: str("flannelVersion"),

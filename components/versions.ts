@@ -15,13 +15,13 @@ export interface MinorSupport {
 
 /**
  * Kubernetes minors the scripts render for. kubelet flags are derived per version
- * (--pod-infra-container-image only before 1.34; WinOverlay/WinDSR locked on from 1.34), and
+ * (--pod-infra-container-image only before 1.35; WinOverlay/WinDSR locked on from 1.34), and
  * each minor here was rendered and checked by the tests. A minor outside this table is refused:
  * its flags were never rendered. Add a row only after the scripts were checked against it.
  */
 export const KUBERNETES_MINORS: readonly MinorSupport[] = [
-    { minor: "1.33", note: "kubelet still takes --pod-infra-container-image" },
-    { minor: "1.34", note: "--pod-infra-container-image removed; the sandbox image is pinned in containerd's config" },
+    { minor: "1.33", note: "kubelet still takes --pod-infra-container-image; WinOverlay is still a feature gate" },
+    { minor: "1.34", note: "WinOverlay locked on; --pod-infra-container-image deprecated (removed in 1.35, kubernetes CHANGELOG-1.35)" },
     { minor: "1.35", note: "the default; supported upstream until 2027-02-28 (kubernetes.io/releases)" },
 ];
 
@@ -48,3 +48,30 @@ export function kubernetesMinor(v: string): MinorSupport | undefined {
     const p = parseVersion(v);
     return p ? KUBERNETES_MINORS.find((m) => m.minor === `${p.major}.${p.minor}`) : undefined;
 }
+
+/** The Windows Server releases a node can run. */
+export type WindowsServerVersion = "2022" | "2025";
+
+export interface WindowsServerRelease {
+    /** The marketplace image used when `windowsImage` is not set (publisher:offer:sku:version). */
+    image: string;
+    /** The tag of Microsoft's container images built for this host (process isolation needs the host's build). */
+    containerTag: string;
+    /** The node label node.kubernetes.io/windows-build that kubelet sets on this release. */
+    build: string;
+}
+
+/**
+ * Windows Server 2022 and 2025, both supported by Kubernetes as node OS (kubernetes/website PR
+ * #53724). SKUs from the WindowsServer offer (`2025-datacenter-azure-edition` is Gen2, like the
+ * 2022 one); tags ltsc2022/ltsc2025 and builds 10.0.20348/10.0.26100 as Microsoft's container
+ * images publish them (mcr.microsoft.com/windows/servercore). The default stays 2022: upstream
+ * containerd and hcsshim run their Windows CI on 2022 only since 2025's networking regressions
+ * (containerd/containerd, hcsshim CI changes of July 2025), and no flannel report covers 2025;
+ * AKS makes 2025 its only Windows OS from Kubernetes 1.37 (Azure/AKS#5904), so 2025 is the
+ * next default.
+ */
+export const WINDOWS_SERVER: Record<WindowsServerVersion, WindowsServerRelease> = {
+    "2022": { image: "MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest", containerTag: "ltsc2022", build: "10.0.20348" },
+    "2025": { image: "MicrosoftWindowsServer:WindowsServer:2025-datacenter-azure-edition:latest", containerTag: "ltsc2025", build: "10.0.26100" },
+};

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { WINDOWS_SERVER } from "../components/versions";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Flannel } from "../components/flannel";
@@ -55,7 +56,7 @@ describe("component arguments are checked before anything is created", () => {
 
     it("SampleService: needs a Windows node and a valid cluster IP", async () => {
         const provider = undefined as unknown as k8s.Provider; // never reached: the checks come first
-        await rejects("windowsNodeCount", () => new SampleService("args-sample-1", { provider, joins: [], windowsNodeCount: 0, clusterIp: "10.96.0.200" }));
-        await rejects("clusterIp", () => new SampleService("args-sample-2", { provider, joins: [], windowsNodeCount: 1, clusterIp: "10.96.0" }));
+        await rejects("windowsNodeCount", () => new SampleService("args-sample-1", { provider, joins: [], windowsNodeCount: 0, clusterIp: "10.96.0.200", windowsServer: WINDOWS_SERVER["2022"] }));
+        await rejects("clusterIp", () => new SampleService("args-sample-2", { provider, joins: [], windowsNodeCount: 1, clusterIp: "10.96.0", windowsServer: WINDOWS_SERVER["2022"] }));
     });
 });

@@ -75,6 +75,14 @@ describe("config", () => {
         assert.strictEqual(cfg.topology, "tor");
     });
 
+    it("Windows Server 2025: its Azure Edition image by default, or any 2025 SKU", () => {
+        const cfg = parseConfig({ ...GOOD, "hybrid-k8s:windowsServerVersion": "2025" }, { mode: "up" });
+        assert.strictEqual(cfg.windowsServerVersion, "2025");
+        assert.deepStrictEqual(cfg.windowsImage, { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2025-datacenter-azure-edition", version: "latest" });
+        const core = parseConfig({ ...GOOD, "hybrid-k8s:windowsServerVersion": "2025", "hybrid-k8s:windowsImage": "MicrosoftWindowsServer:WindowsServer:2025-datacenter-core-g2:latest" }, { mode: "up" });
+        assert.strictEqual(core.windowsImage.sku, "2025-datacenter-core-g2");
+    });
+
     it("accepts keys without the namespace and ignores other namespaces", () => {
         const cfg = parseConfig({ ...GOOD, topology: "host-gw", "azure-native:location": "eastus" }, { mode: "up" });
         assert.strictEqual(cfg.topology, "host-gw");
@@ -190,6 +198,9 @@ describe("config", () => {
         ["Windows VM size not a size", { windowsVmSize: "D4s_v5" }, "windowsVmSize", /Standard_D4s_v5/],
         ["image not a URN", { windowsImage: "WindowsServer2022" }, "windowsImage", /publisher:offer:sku:version/],
         ["Windows image of another build", { windowsImage: "MicrosoftWindowsServer:WindowsServer:2019-datacenter:latest" }, "windowsImage", /ltsc2022/],
+        ["Windows Server release not supported", { windowsServerVersion: "2019" }, "windowsServerVersion", /2022 or 2025/],
+        ["a 2022 image on 2025 nodes", { windowsServerVersion: "2025", windowsImage: "MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest" }, "windowsImage", /ltsc2025.*windowsServerVersion/],
+        ["a 2025 image on 2022 nodes", { windowsImage: "MicrosoftWindowsServer:WindowsServer:2025-datacenter-azure-edition:latest" }, "windowsImage", /Windows Server 2022/],
         ["Linux image not a URN", { linuxImage: "ubuntu" }, "linuxImage", /publisher:offer:sku:version/],
         ["boolean not a boolean", { sampleService: "yes" }, "sampleService", /true or false/],
         ["validation mode unknown", { validation: "strict" }, "validation", /enforce or report/],

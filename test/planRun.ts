@@ -35,6 +35,7 @@ export const SHARED_PLANS: string[][] = [
     ["--config", "validation=enforce"],
     ["--config", "validationRun=again"],
     ["--config", "kubernetesVersion=1.35.3"],
+    ["--config", "windowsServerVersion=2025"],
     // secrets that must appear nowhere, and a region that must reach every Azure resource
     ["--secret", `adminPassword=${SENTINEL_PASSWORD}`, "--secret", `sshPrivateKey=${sentinelPrivateKey()}`, "--config", "azure-native:location=eastus"],
     // every topology with 1 and 3 nodes and a hostile SSH key comment: PowerShell parses all their scripts

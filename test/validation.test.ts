@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { WINDOWS_SERVER } from "../components/versions";
 import { sampleObjects, sampleReplicas } from "../components/manifests/sample";
 import { CHECKS, mergeResults, renderMasterChecks, renderWindowsChecks } from "../components/scripts/checks";
 import { topologySpec } from "../components/topology";
@@ -26,16 +27,28 @@ esac`,
 
 describe("sample service", () => {
     it("its Deployment and Service are valid against the Kubernetes API schema", () => {
-        const o = sampleObjects({ windowsNodeCount: 3, clusterIp: "10.96.0.200" });
-        validateObject(o.deployment);
-        validateObject(o.service);
+        for (const release of Object.values(WINDOWS_SERVER)) {
+            const o = sampleObjects({ windowsNodeCount: 3, clusterIp: "10.96.0.200", windowsServer: release });
+            validateObject(o.deployment);
+            validateObject(o.service);
+        }
+    });
+
+    it("runs on Windows nodes of the host's build: ltsc2022 on 2022, ltsc2025 on 2025", () => {
+        for (const [version, tag, build] of [["2022", "ltsc2022", "10.0.20348"], ["2025", "ltsc2025", "10.0.26100"]] as const) {
+            const d = sampleObjects({ windowsNodeCount: 1, clusterIp: "10.96.0.200", windowsServer: WINDOWS_SERVER[version] }).deployment as unknown as {
+                spec: { template: { spec: { nodeSelector: Record<string, string>; containers: Array<{ image: string }> } } };
+            };
+            assert.deepStrictEqual(d.spec.template.spec.nodeSelector, { "kubernetes.io/os": "windows", "node.kubernetes.io/windows-build": build });
+            assert.strictEqual(d.spec.template.spec.containers[0].image, `mcr.microsoft.com/windows/servercore:${tag}`);
+        }
     });
 
     it("runs on Windows nodes, ltsc2022, port 80 with host port 4444, a replica per node", () => {
-        const d = sampleObjects({ windowsNodeCount: 3, clusterIp: "10.96.0.200" }).deployment as unknown as {
+        const d = sampleObjects({ windowsNodeCount: 3, clusterIp: "10.96.0.200", windowsServer: WINDOWS_SERVER["2022"] }).deployment as unknown as {
             spec: { replicas: number; template: { spec: { nodeSelector: Record<string, string>; containers: Array<{ image: string; ports: Array<{ containerPort: number; hostPort: number }> }> } } };
         };
-        assert.deepStrictEqual(d.spec.template.spec.nodeSelector, { "kubernetes.io/os": "windows" });
+        assert.deepStrictEqual(d.spec.template.spec.nodeSelector, { "kubernetes.io/os": "windows", "node.kubernetes.io/windows-build": "10.0.20348" });
         assert.match(d.spec.template.spec.containers[0].image, /ltsc2022$/);
         assert.deepStrictEqual(d.spec.template.spec.containers[0].ports.map((p) => [p.containerPort, p.hostPort]), [[80, 4444]]);
         assert.strictEqual(d.spec.replicas, 3);
@@ -44,7 +57,7 @@ describe("sample service", () => {
     });
 
     it("the web server's $ survive Kubernetes' $(VAR) expansion", () => {
-        const d = JSON.stringify(sampleObjects({ windowsNodeCount: 2, clusterIp: "10.96.0.200" }).deployment);
+        const d = JSON.stringify(sampleObjects({ windowsNodeCount: 2, clusterIp: "10.96.0.200", windowsServer: WINDOWS_SERVER["2022"] }).deployment);
         assert.match(d, /\$\$listener = New-Object System\.Net\.HttpListener/);
         assert.doesNotMatch(d, /[^$]\$listener/);
     });

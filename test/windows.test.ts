@@ -136,7 +136,7 @@ describe("Windows scripts", () => {
     });
 
     it("containerd's config pins the sandbox image and the CNI folders", () => {
-        assert.match(win.containerdConfig("2.1.4"), /sandbox = 'registry\.k8s\.io\/pause:3\.10\.1'/);
+        assert.match(win.containerdConfig("2.1.4"), /sandbox = 'registry\.k8s\.io\/pause:3\.10\.2'/);
         assert.match(win.containerdConfig("2.1.4"), /bin_dirs = \['C:\\opt\\cni\\bin'\]/);
         assert.match(win.containerdConfig("2.0.6"), /bin_dir = 'C:\\opt\\cni\\bin'/);
     });
@@ -153,6 +153,20 @@ describe("Windows scripts", () => {
         assert.match(join, /\[Console\]::In\.ReadToEnd\(\)/);
         assert.match(join, /kubeadm\.exe join --config \$config/);
         assert.doesNotMatch(join, /--token \$token/);
+    });
+});
+
+describe("Windows Server 2025 nodes", () => {
+    it("take the 2025 image, pre-pull ltsc2025 and pin the sample to the 2025 build", () => {
+        const run = cachedPlan(["--config", "windowsServerVersion=2025"]);
+        assert.strictEqual(run.code, 0, run.stderr);
+        const g = run.graph!;
+        assert.strictEqual((g.one("k8s-win-1-vm").inputs.storageProfile as { imageReference: { sku: string } }).imageReference.sku, "2025-datacenter-azure-edition");
+        const runtime = fs.readFileSync(path.join(run.out, "scripts", "k8s-win-1-prepare-runtime.ps1"), "utf8");
+        assert.match(runtime, /servercore:ltsc2025/);
+        assert.doesNotMatch(runtime, /ltsc2022/);
+        const deployment = g.doc.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+        assert.match(JSON.stringify(deployment.inputs), /"node\.kubernetes\.io\/windows-build":"10\.0\.26100"/);
     });
 });
 

@@ -1,9 +1,12 @@
 // The sample Windows service (pure): the seed's PowerShell web server (microsoft/SDN
 // Kubernetes/WebServer.yaml), on Windows nodes, with the host port the seed's checks use.
+import { WindowsServerRelease } from "../versions";
 import { K8sObject } from "./flannel";
 
-/** Windows Server Core matching the host build (Windows Server 2022 = ltsc2022). */
-export const SAMPLE_IMAGE = "mcr.microsoft.com/windows/servercore:ltsc2022";
+/** Windows Server Core matching the host build (process isolation): ltsc2022 or ltsc2025. */
+export function sampleImage(release: WindowsServerRelease): string {
+    return `mcr.microsoft.com/windows/servercore:${release.containerTag}`;
+}
 export const SAMPLE_NAME = "win-webserver";
 export const SAMPLE_NAMESPACE = "default";
 export const SAMPLE_CONTAINER = "windowswebserver";
@@ -30,6 +33,8 @@ const SERVER = [
 
 export interface SampleInput {
     windowsNodeCount: number;
+    /** The nodes' Windows Server release: the image tag and the build the pods are pinned to. */
+    windowsServer: WindowsServerRelease;
     /** The Service's cluster IP, fixed so checks on hosts without kubectl know it. */
     clusterIp: string;
 }
@@ -55,13 +60,14 @@ export function sampleObjects(input: SampleInput): { deployment: K8sObject; serv
                 template: {
                     metadata: { labels },
                     spec: {
-                        nodeSelector: { "kubernetes.io/os": "windows" },
+                        // kubelet labels each Windows node with its build; the image must match it
+                        nodeSelector: { "kubernetes.io/os": "windows", "node.kubernetes.io/windows-build": input.windowsServer.build },
                         // spread the replicas over the Windows nodes (the host port allows one per node anyway)
                         topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: labels } }],
                         containers: [
                             {
                                 name: SAMPLE_CONTAINER,
-                                image: SAMPLE_IMAGE,
+                                image: sampleImage(input.windowsServer),
                                 imagePullPolicy: "IfNotPresent",
                                 command: ["powershell.exe", "-NoProfile", "-Command", SERVER],
                                 ports: [{ name: "http", containerPort: 80, hostPort: SAMPLE_HOST_PORT, protocol: "TCP" }],

@@ -19,10 +19,11 @@ export const HNS_MODULE = {
 /** nssm 2.24 from the Kubernetes test-infra mirror (the one sig-windows-tools uses). */
 export const NSSM_URL = "https://k8stestinfrabinaries.blob.core.windows.net/nssm-mirror/nssm-2.24.zip";
 /**
- * The sandbox (pause) image, pinned in containerd's config: the one kubeadm 1.35 expects
- * (cmd/kubeadm/app/constants/constants.go PauseVersion), multi-arch with ltsc2022 images.
+ * The sandbox (pause) image, pinned in containerd's config. 3.10.2 is the first pause with a
+ * Windows Server 2025 (ltsc2025) variant beside ltsc2022 (kubernetes/kubernetes PR #136960,
+ * build/pause); an image without the host's build fails pods on 2025.
  */
-export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1";
+export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.2";
 export const CONTAINERD_PIPE = "npipe:////./pipe/containerd-containerd";
 /** The agent services in boot order (containerd → flanneld | l2bridge → kubelet → kube-proxy). */
 export const AGENT_SERVICES = ["containerd", "flanneld", "hybrid-k8s-l2bridge", "kubelet", "kube-proxy"] as const;
