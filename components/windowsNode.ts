@@ -10,7 +10,7 @@ import { ImageRef } from "./config";
 import { hostCommand, SECRET_COMMAND } from "./hostCommand";
 import { LinuxMaster } from "./linuxMaster";
 import { flannelNetConf, windowsCniConf } from "./manifests/cni";
-import { nodeNic, NodeNetworking, nodeVmArgs } from "./network";
+import { nodeNic, NodeNetworking, nodeVmArgs, nodeVmOptions } from "./network";
 import { digest, powershellCommand } from "./scripts/shell";
 import * as win from "./scripts/windows";
 import { TopologySpec } from "./topology";
@@ -82,8 +82,7 @@ export class WindowsNode extends pulumi.ComponentResource {
                     windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false, patchSettings: { patchMode: "Manual" } },
                 },
             },
-            // the VM's NIC attaches to one VM at a time: a replacement must wait for the old VM to go
-            { parent: this, deleteBeforeReplace: true },
+            nodeVmOptions(this),
         );
         // Windows ships without sshd and never runs custom data: the extension installs it.
         const ssh = new compute.VirtualMachineExtension(
@@ -125,7 +124,8 @@ export class WindowsNode extends pulumi.ComponentResource {
             "prepare-runtime",
             runtimeScript,
             {},
-            { dependsOn: [this.featuresReady], customTimeouts: { create: "60m", update: "60m" } },
+            // installs kubelet: only a version the running API server allows (the master's version check)
+            { dependsOn: [this.featuresReady, args.master.versionCheck], customTimeouts: { create: "60m", update: "60m" } },
         );
 
         // On the master, after init: this node's pod /24 (and, on delete, drain + remove the node).

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { disconnect } from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
 import * as path from "path";
-import { installRecordingMonitor, Json, RecordedResource } from "./monitor";
+import { installRecordingMonitor, Json, RecordedResource, ResourceOptionsRecord } from "./monitor";
 import { PlanMocks } from "./mocks";
 
 export interface PlanResource {
@@ -13,6 +13,8 @@ export interface PlanResource {
     name: string;
     parent?: string;
     dependsOn: string[];
+    /** Options that change how the engine replaces, deletes or hides it; only those set. */
+    options: ResourceOptionsRecord;
     inputs: Record<string, Json>;
 }
 
@@ -69,6 +71,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
                 name: r.name,
                 parent: r.parent,
                 dependsOn: r.dependsOn,
+                options: r.options,
                 inputs: r.inputs,
             })),
             outputs: monitor.stackOutputs,

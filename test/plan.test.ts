@@ -18,7 +18,7 @@ describe("npm run plan (end to end)", () => {
         assert.strictEqual(doc.stack, "dev");
         assert.strictEqual(doc.config["hybrid-k8s:topology"], "vxlan");
         for (const r of doc.resources) {
-            assert.deepStrictEqual(Object.keys(r).filter((k) => k !== "parent").sort(), ["dependsOn", "inputs", "name", "type", "urn"]);
+            assert.deepStrictEqual(Object.keys(r).filter((k) => k !== "parent").sort(), ["dependsOn", "inputs", "name", "options", "type", "urn"]);
             assert.match(r.urn, /^urn:pulumi:dev::hybrid-k8s::/);
             for (const d of r.dependsOn) {
                 assert.ok(run.graph!.byUrn.has(d), `${r.name} depends on unknown ${d}`);
