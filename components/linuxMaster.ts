@@ -212,8 +212,10 @@ export class LinuxMaster extends pulumi.ComponentResource {
     joinToken(nodeName: string, trigger: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
         const cmd = this.onMaster(
             `${nodeName}-token`,
-            { create: linux.renderJoinToken(nodeName), triggers: [trigger], ...SECRET_COMMAND },
-            { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
+            // its delete removes the node's tokens: a removed node leaves no valid token behind
+            { create: linux.renderJoinToken(nodeName), delete: linux.renderDeleteJoinTokens(nodeName), triggers: [trigger], ...SECRET_COMMAND },
+            // the old tokens go before a new one is minted (both carry the node's name in their description)
+            { ...opts, additionalSecretOutputs: ["stdout", "stderr"], deleteBeforeReplace: true },
         );
         return pulumi.secret(cmd.stdout.apply((s) => s.trim()));
     }

@@ -13,6 +13,11 @@ export interface SampleServiceArgs extends SampleInput {
     provider: k8s.Provider;
     /** The Windows joins: the pods need Windows nodes to run on. */
     joins: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What these objects die with (the master VM): destroying the cluster then skips their deletes
+     * instead of calling an API server that is gone. Defaults to none.
+     */
+    deletedWith?: pulumi.Resource;
 }
 
 export class SampleService extends pulumi.ComponentResource {
@@ -37,6 +42,8 @@ export class SampleService extends pulumi.ComponentResource {
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, as(o.deployment), {
             parent: this,
             provider: args.provider,
+            // the object lives in the master's etcd: it goes with the master VM, without an API call
+            deletedWith: args.deletedWith,
             // the pods need Windows nodes to run on
             dependsOn: args.joins,
             customTimeouts: { create: SAMPLE_ROLLOUT_TIMEOUT, update: SAMPLE_ROLLOUT_TIMEOUT },
@@ -47,6 +54,8 @@ export class SampleService extends pulumi.ComponentResource {
         this.service = new k8s.core.v1.Service(`${name}-service`, as(o.service), {
             parent: this,
             provider: args.provider,
+            // the object lives in the master's etcd: it goes with the master VM, without an API call
+            deletedWith: args.deletedWith,
             // its endpoints are the Deployment's pods: ready once the rollout finished
             dependsOn: [this.deployment],
         });

@@ -444,6 +444,27 @@ kubeadm token create --ttl 24h --description ${sh(`join ${nodeName}`)} --print-j
 `;
 }
 
+/**
+ * On removal (or replacement) of a node's token step: deletes the bootstrap tokens minted for that
+ * node, found by their description. A bootstrap token is the kube-system Secret
+ * bootstrap-token-<id> with a `description` key (kubernetes/kubernetes
+ * staging/src/k8s.io/cluster-bootstrap/token/api/types.go; `kubeadm token delete` deletes that
+ * Secret, cmd/kubeadm/app/cmd/token.go). Only names and descriptions are read, never a token.
+ */
+export function renderDeleteJoinTokens(nodeName: string): string {
+    return `${PRELUDE}
+want=$(printf '%s' ${sh(`join ${nodeName}`)} | base64 -w0)
+${KUBECTL} -n kube-system get secrets --field-selector type=bootstrap.kubernetes.io/token -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.data.description}{"\\n"}{end}' |
+  while read -r name description; do
+    if [ "$description" = "$want" ]; then
+      ${KUBECTL} -n kube-system delete secret "$name" --ignore-not-found >/dev/null
+      echo "deleted $name"
+    fi
+  done
+echo ${sh(`join tokens of ${nodeName} removed`)}
+`;
+}
+
 export interface AgentKubeconfigInput {
     /** The API server as the nodes reach it (the master's private address). */
     server: string;
