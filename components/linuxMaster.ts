@@ -206,16 +206,25 @@ export class LinuxMaster extends pulumi.ComponentResource {
     }
 
     /**
-     * `<node>-token`: a fresh bootstrap token and join command for one join. `trigger` (the
-     * join script's hash) mints a new token whenever the join has to run again. stdout is secret.
+     * `<node>-new-token` mints a fresh bootstrap token and keeps the join command in a root-only
+     * file; `<node>-token` prints it (secret). `trigger` mints a new token whenever the join has to
+     * run again. Two steps, so no step that can still fail prints the secret (pulumi-command puts a
+     * failed command's output in its error text: provider/pkg/provider/remote/commandOutputs.go).
      */
     joinToken(nodeName: string, trigger: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
-        const cmd = this.onMaster(
-            `${nodeName}-token`,
+        const mint = this.onMaster(
+            `${nodeName}-new-token`,
             // its delete removes the node's tokens: a removed node leaves no valid token behind
             { create: linux.renderJoinToken(nodeName), delete: linux.renderDeleteJoinTokens(nodeName), triggers: [trigger], ...SECRET_COMMAND },
             // the old tokens go before a new one is minted (both carry the node's name in their description)
             { ...opts, additionalSecretOutputs: ["stdout", "stderr"], deleteBeforeReplace: true },
+        );
+        const cmd = this.onMaster(
+            `${nodeName}-token`,
+            // a new token, a new read
+            { create: linux.renderPrintSecret(linux.joinCommandFile(nodeName)), triggers: [mint.id], ...SECRET_COMMAND },
+            // the file it prints is written by the token step
+            { ...opts, additionalSecretOutputs: ["stdout", "stderr"], dependsOn: [mint] },
         );
         return pulumi.secret(cmd.stdout.apply((s) => s.trim()));
     }
@@ -225,10 +234,17 @@ export class LinuxMaster extends pulumi.ComponentResource {
      * account token Secrets, pointing at the master's private address. Secret.
      */
     agentKubeconfigs(name: string, accounts: linux.AgentKubeconfigInput["accounts"], opts: pulumi.CustomResourceOptions): pulumi.Output<Record<string, string>> {
-        const cmd = this.onMaster(
-            name,
+        const build = this.onMaster(
+            `${name}-create`,
             { create: linux.renderAgentKubeconfigs({ server: this.apiServer, accounts }), ...SECRET_COMMAND },
             { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
+        );
+        // printed by its own step: no step that can still fail prints the secret (see joinToken)
+        const cmd = this.onMaster(
+            name,
+            { create: linux.renderPrintSecret(linux.AGENT_KUBECONFIGS_FILE), triggers: [build.id], ...SECRET_COMMAND },
+            // the file it prints is written by the create step
+            { ...opts, additionalSecretOutputs: ["stdout", "stderr"], dependsOn: [build] },
         );
         return pulumi.secret(cmd.stdout.apply((s) => JSON.parse(s) as Record<string, string>));
     }

@@ -1,6 +1,7 @@
 // Replacement, deletion and await behaviour of the planned stack, read from plan.json's resource
 // options and graph: the promises the README makes about what `pulumi up` and `pulumi destroy` do.
 import * as assert from "assert";
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { durationOf } from "../plan/durations";
@@ -129,12 +130,40 @@ describe("lifecycle: awaits, replacement and deletion (plan.json options)", () =
 
     it("drain and token cleanup run before a replacement is created (deleteBeforeReplace), and secret steps keep stdout secret", () => {
         const g = run().graph!;
-        for (const r of g.find(/^k8s-win-\d+-(podcidr|token)$/)) {
+        for (const r of g.find(/^k8s-win-\d+-(podcidr|new-token)$/)) {
             assert.strictEqual(r.options.deleteBeforeReplace, true, r.name);
         }
         for (const r of g.find(/-(kubeconfig|kubeconfigs|token|join)$/, "command:remote:Command")) {
             assert.ok(["stdout", "stderr"].every((o) => r.options.additionalSecretOutputs?.includes(o)), r.name);
         }
+    });
+
+    it("no step that can fail after producing a secret prints it: producers write root-only files, a one-line step prints them", () => {
+        const g = run().graph!;
+        for (const [producer, printer] of [["k8s-win-1-new-token", "k8s-win-1-token"], ["cluster-agent-kubeconfigs-create", "cluster-agent-kubeconfigs"]]) {
+            const p = g.one(printer);
+            assert.ok(g.waitsOn(p, g.one(producer)), `${printer} waits on ${producer}`);
+            const body = String(p.inputs.create).split("\n").filter((l) => l && !l.startsWith("#!") && !/^(if \[|set -|export |retry\(\))/.test(l));
+            assert.deepStrictEqual(body.map((l) => l.split(" ")[0]), ["[", "cat"], printer);
+        }
+        // a run of each: first, again on the result, and a producer failing half way then retried
+        const sb = sandbox();
+        sb.fake("kubeadm", `if [ -f "$SANDBOX/fail" ]; then echo "timed out waiting for the condition" >&2; exit 1; fi; echo "kubeadm join 10.240.0.4:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00"`);
+        sb.fake("mktemp", 'f="$1"; f="${f%.XXXXXX}.tmp$RANDOM"; : > "$f"; echo "$f"');
+        sb.run('touch "$SANDBOX/fail"');
+        const failed = sb.run(linux.renderJoinToken("k8s-win-1"));
+        assert.notStrictEqual(failed.code, 0);
+        assert.ok(!sb.exists("etc/kubernetes/hybrid-k8s/secrets/join-k8s-win-1"), "no half-written file");
+        sb.run('rm -f "$SANDBOX/fail"');
+        for (const attempt of ["retry", "again"]) {
+            const made = sb.run(linux.renderJoinToken("k8s-win-1"));
+            assert.strictEqual(made.code, 0, `${attempt}: ${made.stderr}`);
+            assert.doesNotMatch(made.stdout + made.stderr, /0123456789abcdef/, "the producer prints no token");
+        }
+        const printed = sb.run(linux.renderPrintSecret(linux.joinCommandFile("k8s-win-1")));
+        assert.match(printed.stdout, /^kubeadm join .*--token abcdef\.0123456789abcdef/);
+        assert.strictEqual(fs.statSync(`${sb.dir}/etc/kubernetes/hybrid-k8s/secrets/join-k8s-win-1`).mode & 0o777, 0o600);
+        assert.strictEqual(fs.statSync(`${sb.dir}/etc/kubernetes/hybrid-k8s/secrets`).mode & 0o777, 0o700);
     });
 
     it("long remote steps and readiness polls carry their timeouts", () => {
@@ -158,7 +187,7 @@ describe("lifecycle: awaits, replacement and deletion (plan.json options)", () =
 
     it("a removed node's bootstrap tokens are deleted with it (and only its own)", () => {
         const g = run().graph!;
-        assert.match(String(g.one("k8s-win-1-token").inputs.delete), /bootstrap\.kubernetes\.io\/token/);
+        assert.match(String(g.one("k8s-win-1-new-token").inputs.delete), /bootstrap\.kubernetes\.io\/token/);
         const sb = sandbox();
         const desc = (s: string) => Buffer.from(s).toString("base64");
         sb.fake("kubectl", `case "$*" in

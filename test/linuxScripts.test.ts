@@ -24,6 +24,9 @@ describe("Linux master scripts", () => {
         podcidr: linux.renderPodCidr(plan.windows[0], "windows"),
         remove: linux.renderRemoveNode("k8s-win-1"),
         token: linux.renderJoinToken("k8s-win-1"),
+        "print secret": linux.renderPrintSecret(linux.joinCommandFile("k8s-win-1")),
+        "delete tokens": linux.renderDeleteJoinTokens("k8s-win-1"),
+        "version check": linux.renderVersionCheck("1.35.4"),
         agents: linux.renderAgentKubeconfigs({ server: "https://10.240.0.4:6443", accounts: [{ key: "flannel", namespace: "kube-flannel", serviceAccount: "flannel", secret: "flannel-windows-token" }] }),
     };
     for (const [name, text] of Object.entries(scripts)) {
@@ -136,7 +139,10 @@ esac`);
 esac`);
         const res = sb.run(scripts.agents);
         assert.strictEqual(res.code, 0, res.stderr);
-        const out = JSON.parse(res.stdout);
+        assert.doesNotMatch(res.stdout, /flannel-token/, "the building step prints no secret");
+        const printed = sb.run(linux.renderPrintSecret(linux.AGENT_KUBECONFIGS_FILE));
+        assert.strictEqual(printed.code, 0, printed.stderr);
+        const out = JSON.parse(printed.stdout);
         assert.deepStrictEqual(Object.keys(out), ["flannel"]);
         assert.match(out.flannel, /server: https:\/\/10\.240\.0\.4:6443/);
         assert.match(out.flannel, /token: flannel-token/);

@@ -435,13 +435,52 @@ echo "node $node removed"
 }
 
 /**
- * A fresh bootstrap token for one join (init's own token expires after 24 h). Prints the join
- * command; the caller treats stdout as a secret.
+ * Secrets a step produces on the master wait here, root-only, for a second step that only prints
+ * them. pulumi-command's error text carries everything a command printed (provider/pkg/provider/
+ * remote/commandOutputs.go: `running %q:\n%s` with stdout and stderr): a step that prints a
+ * secret and can still fail afterwards (a later command, a broken session) would put the secret
+ * in the error. The producing step prints nothing secret; the printing step is a single `cat`.
+ */
+export const SECRET_DIR = "/etc/kubernetes/hybrid-k8s/secrets";
+
+/** The root-only file a secret of `name` is kept in on the master. */
+export function secretFile(name: string): string {
+    return `${SECRET_DIR}/${name}`;
+}
+
+/** Runs `producer` (bash that writes the secret to stdout) into `file`, atomically, mode 0600. */
+function writeSecret(file: string, producer: string, what: string): string {
+    return `install -d -m 0700 ${SECRET_DIR}
+umask 077
+tmp=$(mktemp ${sh(`${file}.XXXXXX`)})
+trap 'rm -f "$tmp"' EXIT
+${producer} > "$tmp"
+[ -s "$tmp" ] || { echo ${sh(`no ${what} was produced`)} >&2; exit 1; }
+mv -f "$tmp" ${sh(file)}
+echo ${sh(`${what} written to ${file}`)}
+`;
+}
+
+/** Prints a secret another step wrote: the only thing this step does (see SECRET_DIR). */
+export function renderPrintSecret(file: string): string {
+    return `${PRELUDE}
+[ -f ${sh(file)} ] || { echo ${sh(`${file} is missing: the step that writes it has to run again (pulumi up --replace its URN)`)} >&2; exit 1; }
+cat ${sh(file)}
+`;
+}
+
+/** The file a node's join command is kept in. */
+export function joinCommandFile(nodeName: string): string {
+    return secretFile(`join-${nodeName}`);
+}
+
+/**
+ * A fresh bootstrap token for one join (init's own token expires after 24 h). The join command
+ * goes to a root-only file (joinCommandFile), printed by a separate step.
  */
 export function renderJoinToken(nodeName: string): string {
     return `${PRELUDE}
-kubeadm token create --ttl 24h --description ${sh(`join ${nodeName}`)} --print-join-command
-`;
+${writeSecret(joinCommandFile(nodeName), `kubeadm token create --ttl 24h --description ${sh(`join ${nodeName}`)} --print-join-command`, `the join command for ${nodeName}`)}`;
 }
 
 /**
@@ -461,9 +500,13 @@ ${KUBECTL} -n kube-system get secrets --field-selector type=bootstrap.kubernetes
       echo "deleted $name"
     fi
   done
+rm -f ${sh(joinCommandFile(nodeName))}
 echo ${sh(`join tokens of ${nodeName} removed`)}
 `;
 }
+
+/** The file the agent kubeconfigs are kept in (printed by a separate step, see SECRET_DIR). */
+export const AGENT_KUBECONFIGS_FILE = secretFile("agent-kubeconfigs.json");
 
 export interface AgentKubeconfigInput {
     /** The API server as the nodes reach it (the master's private address). */
@@ -475,7 +518,8 @@ export interface AgentKubeconfigInput {
 /**
  * Kubeconfigs for host agents on Windows (flanneld and kube-proxy run as services, not pods, so
  * they get no mounted token). Each is built from a service-account token Secret and points at
- * the master's private address. Prints one JSON object {key: kubeconfig}; stdout is a secret.
+ * the master's private address. Writes one JSON object {key: kubeconfig} to AGENT_KUBECONFIGS_FILE
+ * (root-only); a second step prints it.
  */
 export function renderAgentKubeconfigs(input: AgentKubeconfigInput): string {
     const blocks = input.accounts
@@ -528,10 +572,14 @@ EOF
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ${blocks}
-python3 - "$out" ${keys.map(sh).join(" ")} <<'EOF'
+install -d -m 0700 ${SECRET_DIR}
+umask 077
+python3 - "$out" ${keys.map(sh).join(" ")} > "$out/all.json" <<'EOF'
 import json, sys
 out, keys = sys.argv[1], sys.argv[2:]
 print(json.dumps({k: open(f"{out}/{k}").read() for k in keys}))
 EOF
+mv -f "$out/all.json" ${sh(AGENT_KUBECONFIGS_FILE)}
+echo ${sh(`agent kubeconfigs written to ${AGENT_KUBECONFIGS_FILE}`)}
 `;
 }
