@@ -2,12 +2,14 @@
 // 1. `pulumi preview --refresh --expect-no-changes` (exit 7: drift; other non-zero: the check broke);
 // 2. the cluster check, with the stack's kubeconfig: expected nodes Ready, the sample answering
 //    through the API server, and the validation results of the last `pulumi up` all passing.
-// Prints a summary (also to $GITHUB_STEP_SUMMARY) and exits 0, 7 (drift), 1 (cluster) or 2 (broken).
+// Prints a summary (also to $GITHUB_STEP_SUMMARY) and exits 0, 7 (drift), 3 (cluster unreachable),
+// 1 (cluster unhealthy) or 2 (broken). `--azure-only` previews the Azure resources alone and skips
+// the cluster: it runs anywhere, while the rest needs a runner inside adminCidr.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { classifyPreview, DriftReport, driftedLines, exitCode, failedChecks, nodeReadiness, summary, ValidationResults } from "./drift";
+import { AZURE_TARGET, classifyPreview, clusterUnreachable, DriftReport, driftedLines, exitCode, failedChecks, nodeReadiness, summary, ValidationResults } from "./drift";
 import { SAMPLE_NAME, SAMPLE_NAMESPACE } from "../components/manifests/sample";
 
 function has(cmd: string): boolean {
@@ -47,7 +49,8 @@ function clusterCheck(report: DriftReport, stack: string): void {
         const env = { ...process.env, KUBECONFIG: kubeconfig };
         const nodes = run("kubectl", ["get", "nodes", "-o", "json", "--request-timeout=30s"], env);
         if (nodes.code !== 0) {
-            report.clusterError = `kubectl get nodes failed (is this runner inside adminCidr?): ${nodes.stderr.trim()}`;
+            report.clusterError = `kubectl get nodes failed: ${nodes.stderr.trim()}`;
+            report.clusterUnreachable = clusterUnreachable(nodes.stderr);
             return;
         }
         report.nodes = nodeReadiness(JSON.parse(nodes.stdout), (outputs.nodes ?? []).map((n) => n.name));
@@ -74,11 +77,20 @@ function main(): number {
         process.stderr.write("drift: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/). `npm run plan` works without it; a drift check needs it and access to the stack's backend.\n");
         return 2;
     }
-    const preview = run("pulumi", ["preview", "--refresh", "--expect-no-changes", "--diff", "--non-interactive", "--stack", stack]);
+    const azureOnly = args.includes("--azure-only");
+    // --azure-only: only the Azure resources (URN globs: pulumi/pulumi pkg/resource/deploy/deployment.go UrnTargets)
+    const target = azureOnly ? ["--target", AZURE_TARGET] : [];
+    const preview = run("pulumi", ["preview", "--refresh", "--expect-no-changes", "--diff", "--non-interactive", "--stack", stack, ...target]);
     process.stdout.write(preview.stdout);
     process.stderr.write(preview.stderr);
-    const report: DriftReport = { stack, preview: classifyPreview(preview.code), previewExitCode: preview.code, drifted: driftedLines(preview.stdout) };
-    if (report.preview !== "broken") {
+    const report: DriftReport = {
+        stack,
+        azureOnly,
+        preview: classifyPreview(preview.code, preview.stdout + preview.stderr),
+        previewExitCode: preview.code,
+        drifted: driftedLines(preview.stdout),
+    };
+    if (!azureOnly && report.preview !== "broken" && report.preview !== "unreachable") {
         clusterCheck(report, stack);
     }
     const text = summary(report);
