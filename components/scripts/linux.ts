@@ -48,13 +48,15 @@ echo ready
 
 /**
  * On a fresh Ubuntu VM, unattended-upgrades holds the dpkg lock for minutes; apt-get fails at once
- * unless told to wait for it (apt's DPkg::Lock::Timeout, apt-pkg/deb/debsystem.cc, in seconds).
+ * unless told to wait for it (Debian/apt apt-pkg/deb/debsystem.cc debSystem::Lock: DPkg::Lock::Timeout,
+ * in seconds, default 0).
  */
 export const APT_LOCK_WAIT = "-o DPkg::Lock::Timeout=600";
 
 /**
  * The sandbox (pause) image kubeadm expects, by Kubernetes minor: kubernetes/kubernetes
- * cmd/kubeadm/app/constants/constants.go PauseVersion ("3.10" up to 1.33, "3.10.1" from 1.34).
+ * cmd/kubeadm/app/constants/constants.go PauseVersion ("3.10" on the 1.32 line, "3.10.1" on the
+ * 1.35 line; that 1.34 already has 3.10.1 and 1.33 still 3.10 is not checked against the source).
  * containerd's default (internal/cri/config/config.go DefaultSandboxImage, "pause:3.10" in 2.1)
  * must match it, or kubeadm's preflight warns and the kubelet's pinned image gets garbage-collected.
  */
