@@ -239,7 +239,8 @@ export const CLUSTER_CA_PREFIX = "cluster-ca sha256:";
  * proves nothing: a marker written after init succeeded does. Leftovers without the marker are
  * an interrupted init, unless the cluster has everything init creates last (cluster-info, CoreDNS,
  * kube-proxy); otherwise `kubeadm reset -f` and init again. A second run finds the marker, checks
- * that the live kubeadm-config still matches what the stack renders, and changes nothing.
+ * that the live kubeadm-config (kube-system ConfigMap, key ClusterConfiguration: cmd/kubeadm/app/
+ * constants/constants.go KubeadmConfigConfigMap) still matches what the stack renders, and changes nothing.
  * The last lines print the cluster CA's public-key hash (what `--discovery-token-ca-cert-hash`
  * pins: sha256 of the certificate's SubjectPublicKeyInfo, cmd/kubeadm/app/util/pubkeypin), the
  * cluster's identity: it changes exactly when the control plane is initialised anew.
@@ -488,9 +489,9 @@ ${writeSecret(joinCommandFile(nodeName), `kubeadm token create --ttl 24h --descr
 /**
  * On removal (or replacement) of a node's token step: deletes the bootstrap tokens minted for that
  * node, found by their description. A bootstrap token is the kube-system Secret
- * bootstrap-token-<id> with a `description` key (kubernetes/kubernetes
- * staging/src/k8s.io/cluster-bootstrap/token/api/types.go; `kubeadm token delete` deletes that
- * Secret, cmd/kubeadm/app/cmd/token.go). Only names and descriptions are read, never a token.
+ * bootstrap-token-<id>, type bootstrap.kubernetes.io/token, with a `description` key (kubernetes/
+ * kubernetes staging/src/k8s.io/cluster-bootstrap/token/api/types.go); deleting the Secret deletes
+ * the token. Only names and descriptions are read, never a token.
  */
 export function renderDeleteJoinTokens(nodeName: string): string {
     return `${PRELUDE}
