@@ -71,6 +71,7 @@ const flannel = spec.flannelBackend
           flannelVersion: cfg.flannelVersion,
           cniPluginVersion: cfg.flannelCniPluginVersion,
           nodesReady: [master.podCidr],
+          deletedWith: master.vm,
       })
     : undefined;
 
@@ -128,6 +129,7 @@ const sample =
               // a fixed cluster IP, so checks on hosts without kubectl know it
               clusterIp: hostAt(parseCidr(addresses.serviceCidr) as Cidr, 200),
               joins: workers.map((w) => w.join),
+              deletedWith: master.vm,
           })
         : undefined;
 const validation = sample

@@ -13,6 +13,11 @@ export interface FlannelArgs extends FlannelInput {
      * (flannel reads spec.podCIDR and would crash-loop until it is set). Defaults to none.
      */
     nodesReady?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What these objects die with (the master VM): destroying the cluster then skips their deletes
+     * instead of calling an API server that is gone. Defaults to none.
+     */
+    deletedWith?: pulumi.Resource;
 }
 
 export class Flannel extends pulumi.ComponentResource {
@@ -28,7 +33,8 @@ export class Flannel extends pulumi.ComponentResource {
         checkCidr(args.podCidr, "podCidr");
         super("hybrid-k8s:index:Flannel", name, {}, opts);
         const o = flannelObjects(args);
-        const res = { parent: this, provider: args.provider };
+        // the objects live in the master's etcd: they go with the master VM, without an API call
+        const res = { parent: this, provider: args.provider, deletedWith: args.deletedWith };
         // Kubernetes objects take plain objects; the pure renderer's output is that shape.
         const as = <T>(obj: K8sObject) => obj as unknown as T;
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, as(o.namespace), res);

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AddressPlan, NodeAddress } from "./addressing";
 import { ImageRef } from "./config";
 import { torBridgeConf, torMasqueradeScript } from "./manifests/cni";
-import { nodeNic, NodeNetworking, nodeVmArgs } from "./network";
+import { nodeNic, NodeNetworking, nodeVmArgs, nodeVmOptions } from "./network";
 import * as linux from "./scripts/linux";
 import { hostCommand, SECRET_COMMAND } from "./hostCommand";
 import { TopologySpec } from "./topology";
@@ -49,8 +49,20 @@ export class LinuxMaster extends pulumi.ComponentResource {
     /** The master as SSH proxy: how remote commands reach Windows nodes (no public IPs there). */
     readonly proxy: ProxyConnection;
     readonly ready: command.remote.Command;
+    /**
+     * `-version-check`: refuses a kubernetesVersion that would put kubelets ahead of the running
+     * API server. Every step that installs Kubernetes binaries (here and on Windows) waits on it.
+     */
+    readonly versionCheck: command.remote.Command;
     readonly prepare: command.remote.Command;
     readonly init: command.remote.Command;
+    /**
+     * The cluster's identity: "sha256:<hash of the cluster CA's public key>", read from the init
+     * step's output. It changes exactly when the control plane is initialised anew (a replaced
+     * master), and is the Kubernetes provider's clusterIdentifier. A join that must re-join a new
+     * control plane can take it as a trigger.
+     */
+    readonly clusterId: pulumi.Output<string>;
     readonly podCidr: command.remote.Command;
     /** Admin kubeconfig pointing at the public address (secret). */
     readonly kubeconfig: pulumi.Output<string>;
@@ -101,8 +113,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
                     },
                 },
             },
-            // the VM's NIC attaches to one VM at a time: a replacement must wait for the old VM to go
-            { parent: this, deleteBeforeReplace: true },
+            nodeVmOptions(this),
         );
 
         this.connection = { host: this.publicIp, user: args.adminUsername, privateKey: args.sshPrivateKey };
@@ -117,12 +128,15 @@ export class LinuxMaster extends pulumi.ComponentResource {
             { connection: { ...this.connection, dialErrorLimit: -1, perDialTimeout: 30 } },
             { dependsOn: [this.vm], customTimeouts: { create: args.readyTimeout ?? "20m" } },
         );
-        // Each step on the master runs after the one before it: ready → prepare → init → kubeconfig.
+        // Each step on the master runs after the one before it: ready → version-check → prepare → init → kubeconfig.
+        // It re-runs when kubernetesVersion changes (the version is in its script), before any host changes.
+        this.versionCheck = run("version-check", linux.renderVersionCheck(args.kubernetesVersion), {}, { dependsOn: [this.ready] });
         this.prepare = run(
             "prepare",
             linux.renderMasterPrepare({ kubernetesVersion: args.kubernetesVersion, containerdVersion: args.containerdVersion }),
             {},
-            { dependsOn: [this.ready], customTimeouts: { create: "30m", update: "30m" } },
+            // installs kubelet: only a version the running API server allows
+            { dependsOn: [this.versionCheck], customTimeouts: { create: "30m", update: "30m" } },
         );
         const tor =
             args.spec.topology === "tor"
@@ -151,13 +165,18 @@ export class LinuxMaster extends pulumi.ComponentResource {
             { dependsOn: [this.init], additionalSecretOutputs: ["stdout", "stderr"] },
         );
         this.kubeconfig = pulumi.secret(read.stdout);
+        this.clusterId = this.init.stdout.apply(linux.clusterIdFromInit);
         this.provider = new k8s.Provider(
             `${name}-k8s`,
             {
                 kubeconfig: this.kubeconfig,
-                // A changed kubeconfig (e.g. a new public IP) updates the provider instead of
-                // replacing it and with it every Kubernetes object.
-                clusterIdentifier: `${pulumi.getProject()}-${pulumi.getStack()}`,
+                // The identity of the control plane actually running: a changed kubeconfig (a new
+                // admin certificate, a new public IP) updates the provider, while a new cluster (a
+                // replaced master: new CA) replaces it and with it every Kubernetes object, which
+                // then exist in the new cluster. A constant would leave them recorded as created
+                // in a cluster that is gone (pulumi-kubernetes provider/pkg/provider/provider.go
+                // DiffConfig: only a changed clusterIdentifier replaces the provider).
+                clusterIdentifier: this.clusterId,
             },
             parent,
         );
@@ -187,14 +206,25 @@ export class LinuxMaster extends pulumi.ComponentResource {
     }
 
     /**
-     * `<node>-token`: a fresh bootstrap token and join command for one join. `trigger` (the
-     * join script's hash) mints a new token whenever the join has to run again. stdout is secret.
+     * `<node>-new-token` mints a fresh bootstrap token and keeps the join command in a root-only
+     * file; `<node>-token` prints it (secret). `trigger` mints a new token whenever the join has to
+     * run again. Two steps, so no step that can still fail prints the secret (pulumi-command puts a
+     * failed command's output in its error text: provider/pkg/provider/remote/commandOutputs.go).
      */
     joinToken(nodeName: string, trigger: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+        const mint = this.onMaster(
+            `${nodeName}-new-token`,
+            // its delete removes the node's tokens: a removed node leaves no valid token behind
+            { create: linux.renderJoinToken(nodeName), delete: linux.renderDeleteJoinTokens(nodeName), triggers: [trigger], ...SECRET_COMMAND },
+            // the old tokens go before a new one is minted (both carry the node's name in their description)
+            { ...opts, additionalSecretOutputs: ["stdout", "stderr"], deleteBeforeReplace: true },
+        );
         const cmd = this.onMaster(
             `${nodeName}-token`,
-            { create: linux.renderJoinToken(nodeName), triggers: [trigger], ...SECRET_COMMAND },
-            { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
+            // a new token, a new read
+            { create: linux.renderPrintSecret(linux.joinCommandFile(nodeName)), triggers: [mint.id], ...SECRET_COMMAND },
+            // the file it prints is written by the token step
+            { ...opts, additionalSecretOutputs: ["stdout", "stderr"], dependsOn: [mint] },
         );
         return pulumi.secret(cmd.stdout.apply((s) => s.trim()));
     }
@@ -204,10 +234,17 @@ export class LinuxMaster extends pulumi.ComponentResource {
      * account token Secrets, pointing at the master's private address. Secret.
      */
     agentKubeconfigs(name: string, accounts: linux.AgentKubeconfigInput["accounts"], opts: pulumi.CustomResourceOptions): pulumi.Output<Record<string, string>> {
-        const cmd = this.onMaster(
-            name,
+        const build = this.onMaster(
+            `${name}-create`,
             { create: linux.renderAgentKubeconfigs({ server: this.apiServer, accounts }), ...SECRET_COMMAND },
             { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
+        );
+        // printed by its own step: no step that can still fail prints the secret (see joinToken)
+        const cmd = this.onMaster(
+            name,
+            { create: linux.renderPrintSecret(linux.AGENT_KUBECONFIGS_FILE), triggers: [build.id], ...SECRET_COMMAND },
+            // the file it prints is written by the create step
+            { ...opts, additionalSecretOutputs: ["stdout", "stderr"], dependsOn: [build] },
         );
         return pulumi.secret(cmd.stdout.apply((s) => JSON.parse(s) as Record<string, string>));
     }

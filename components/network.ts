@@ -122,6 +122,33 @@ export class Network extends pulumi.ComponentResource implements NodeNetworking 
 }
 
 /**
+ * VM properties Azure refuses to change in place (`PropertyChangeNotAllowed`: image reference,
+ * pulumi/pulumi-azure-native#1117; custom data, Azure/azure-sdk-for-node#2297; the admin account
+ * and its SSH keys, which Azure applies only at provisioning). A change to any of them replaces the
+ * VM (deleted first: its NIC attaches to one VM at a time). Size and tags change in place.
+ */
+export const VM_REPLACE_ON_CHANGES = [
+    "storageProfile.imageReference",
+    "osProfile.computerName",
+    "osProfile.customData",
+    "osProfile.adminUsername",
+    "osProfile.linuxConfiguration.ssh.publicKeys",
+];
+
+/**
+ * The options every node VM takes: replaced (never updated) when an immutable property changes,
+ * and deleted before its replacement is created.
+ */
+export function nodeVmOptions(parent: pulumi.Resource): pulumi.CustomResourceOptions {
+    return {
+        parent,
+        // the VM's NIC and static IP attach to one VM at a time: a replacement waits for the old VM to go
+        deleteBeforeReplace: true,
+        replaceOnChanges: VM_REPLACE_ON_CHANGES,
+    };
+}
+
+/**
  * A node's NIC with its static private IP from the address plan. Used by LinuxMaster and
  * WindowsNode so every NIC follows the topology's IP-forwarding rule.
  */
@@ -155,8 +182,9 @@ export function nodeNic(
 }
 
 /**
- * What every node VM shares: placement, size, its NIC (deleted with the VM), a managed Premium
- * OS disk from the image. The caller adds the OS profile.
+ * What every node VM shares: placement, size, its NIC (a separate resource: detached, never
+ * deleted, when the VM goes), a managed Premium OS disk from the image (deleted with the VM).
+ * The caller adds the OS profile.
  */
 export function nodeVmArgs(
     net: NodeNetworking,
@@ -168,9 +196,13 @@ export function nodeVmArgs(
         location: net.location,
         tags: net.tags,
         hardwareProfile: { vmSize: vm.size },
-        networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Delete" }] },
+        // The NIC is its own Pulumi resource: with "Delete", Azure would delete it with the VM, and a
+        // replacement VM would point at a NIC that no longer exists (the state still has it).
+        // DeleteOptions "Delete" | "Detach" (@pulumi/azure-native types/enums/compute).
+        networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Detach" }] },
         storageProfile: {
             imageReference: { ...vm.image },
+            // the OS disk is created by the VM from its image: it goes with the VM
             osDisk: { createOption: "FromImage", deleteOption: "Delete", diskSizeGB: vm.diskSizeGB, managedDisk: { storageAccountType: "Premium_LRS" } },
         },
     };

@@ -10,11 +10,19 @@ import { ImageRef } from "./config";
 import { hostCommand, SECRET_COMMAND } from "./hostCommand";
 import { LinuxMaster } from "./linuxMaster";
 import { flannelNetConf, windowsCniConf } from "./manifests/cni";
-import { nodeNic, NodeNetworking, nodeVmArgs } from "./network";
+import { nodeNic, NodeNetworking, nodeVmArgs, nodeVmOptions } from "./network";
 import { digest, powershellCommand } from "./scripts/shell";
 import * as win from "./scripts/windows";
 import { TopologySpec } from "./topology";
 import { check, checkFlannelCniVersion, checkVersion } from "./validate";
+
+/**
+ * Every step through the master as SSH proxy, besides the readiness polls: pulumi-command 1.2.1
+ * gives up after 10 failed dials (provider/pkg/provider/remote/connection.go dialErrorDefault),
+ * about 16 s of backoff (pulumi sdk/go/common/util/retry/until.go: 100 ms × 1.5, at most 5 s);
+ * 60 dials ride out a master whose sshd refuses connections for about 4 minutes.
+ */
+export const PROXIED_DIAL_BUDGET = { dialErrorLimit: 60 };
 
 export interface WindowsNodeArgs {
     network: NodeNetworking;
@@ -82,8 +90,7 @@ export class WindowsNode extends pulumi.ComponentResource {
                     windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false, patchSettings: { patchMode: "Manual" } },
                 },
             },
-            // the VM's NIC attaches to one VM at a time: a replacement must wait for the old VM to go
-            { parent: this, deleteBeforeReplace: true },
+            nodeVmOptions(this),
         );
         // Windows ships without sshd and never runs custom data: the extension installs it.
         const ssh = new compute.VirtualMachineExtension(
@@ -105,7 +112,8 @@ export class WindowsNode extends pulumi.ComponentResource {
             host: node.privateIp,
             user: args.adminUsername,
             privateKey: args.sshPrivateKey,
-            proxy: args.master.proxy,
+            ...PROXIED_DIAL_BUDGET,
+            proxy: { ...args.master.proxy, ...PROXIED_DIAL_BUDGET },
         });
         // Readiness polls wait as long as it takes, for the node and for the master as its proxy.
         const polling = { ...connection, dialErrorLimit: -1, perDialTimeout: 30, proxy: { ...args.master.proxy, dialErrorLimit: -1 } };
@@ -115,7 +123,8 @@ export class WindowsNode extends pulumi.ComponentResource {
         const featuresScript = win.renderPrepareFeatures({ spec });
         // Steps on this node run in order: ready → prepare-features → features-ready → prepare-runtime.
         // Reachable through the master as SSH proxy: waits for the master VM, never its bootstrap.
-        this.ready = run("ready", win.renderWindowsReady(), { connection: polling }, { dependsOn: [ssh, args.master.vm], customTimeouts: { create: "30m" } });
+        // It also waits for the master's own readiness poll (cloud-init done): from then on sshd has its raised MaxStartups.
+        this.ready = run("ready", win.renderWindowsReady(), { connection: polling }, { dependsOn: [ssh, args.master.ready], customTimeouts: { create: "30m" } });
         this.prepareFeatures = run("prepare-features", featuresScript, {}, { dependsOn: [this.ready], customTimeouts: { create: "20m", update: "20m" } });
         // The features step reboots the node: poll again until it is back.
         this.featuresReady = run("features-ready", win.renderFeaturesReady(), { connection: polling, triggers: [this.prepareFeatures.id] }, { dependsOn: [this.prepareFeatures], customTimeouts: { create: "20m", update: "20m" } });
@@ -125,7 +134,8 @@ export class WindowsNode extends pulumi.ComponentResource {
             "prepare-runtime",
             runtimeScript,
             {},
-            { dependsOn: [this.featuresReady], customTimeouts: { create: "60m", update: "60m" } },
+            // installs kubelet: only a version the running API server allows (the master's version check)
+            { dependsOn: [this.featuresReady, args.master.versionCheck], customTimeouts: { create: "60m", update: "60m" } },
         );
 
         // On the master, after init: this node's pod /24 (and, on delete, drain + remove the node).

@@ -2,31 +2,36 @@
 // 1. `pulumi preview --refresh --expect-no-changes` (exit 7: drift; other non-zero: the check broke);
 // 2. the cluster check, with the stack's kubeconfig: expected nodes Ready, the sample answering
 //    through the API server, and the validation results of the last `pulumi up` all passing.
-// Prints a summary (also to $GITHUB_STEP_SUMMARY) and exits 0, 7 (drift), 1 (cluster), 2 (broken)
-// or 3 (pulumi or kubectl answered something that is not the JSON asked for). See USAGE.
+// Prints a summary (also to $GITHUB_STEP_SUMMARY) and exits 0, 7 (drift), 3 (cluster unreachable),
+// 1 (cluster unhealthy), 2 (broken) or 4 (pulumi or kubectl answered something that is not the
+// JSON asked for). `--azure-only` previews the Azure resources alone and skips the cluster: it
+// runs anywhere, while the rest needs a runner inside adminCidr. See USAGE.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { classifyPreview, DriftReport, driftedLines, exitCode, failedChecks, nodeReadiness, summary, ValidationResults } from "./drift";
+import { AZURE_TARGET, classifyPreview, clusterUnreachable, DriftReport, driftedLines, exitCode, failedChecks, nodeReadiness, summary, ValidationResults } from "./drift";
 import { SAMPLE_NAME, SAMPLE_NAMESPACE } from "../components/manifests/sample";
 
-export const USAGE = `Usage: npm run drift -- --stack NAME   (or set PULUMI_STACK)
+export const USAGE = `Usage: npm run drift -- --stack NAME [--azure-only]   (or set PULUMI_STACK)
 
 Runs \`pulumi preview --refresh --expect-no-changes\`, then checks the cluster with the stack's
 kubeconfig (nodes Ready, the sample answering, the last validation results). Needs the Pulumi CLI,
-kubectl and access to the stack's backend. Options also take the form --stack=NAME.
+kubectl and access to the stack's backend; the cluster part needs a machine inside adminCidr.
+--azure-only previews the Azure resources alone and skips the cluster (runs anywhere).
+Options also take the form --stack=NAME.
 
 Exit codes:
   0  no drift, cluster healthy
   7  drift: the Azure resources or Kubernetes objects differ from the code
   1  the cluster check failed (a node not Ready, the sample not answering, a failed check)
+  3  the cluster could not be reached (run it where adminCidr allows, or use --azure-only)
   2  the check itself broke (usage, credentials, backend, program, tools missing)
-  3  pulumi or kubectl answered something that is not the JSON asked for
+  4  pulumi or kubectl answered something that is not the JSON asked for
 `;
 
 /** Exit code when pulumi or kubectl answered with something that is not JSON. */
-export const UNREADABLE_ANSWER_EXIT_CODE = 3;
+export const UNREADABLE_ANSWER_EXIT_CODE = 4;
 
 /** A tool answered, but not with the JSON asked for. */
 export class UnreadableAnswer extends Error {}
@@ -91,7 +96,8 @@ function clusterCheck(report: DriftReport, stack: string): void {
         const env = { ...process.env, KUBECONFIG: kubeconfig };
         const nodes = run("kubectl", ["get", "nodes", "-o", "json", "--request-timeout=30s"], env);
         if (nodes.code !== 0) {
-            report.clusterError = `kubectl get nodes failed (is this runner inside adminCidr?): ${nodes.stderr.trim()}`;
+            report.clusterError = `kubectl get nodes failed: ${nodes.stderr.trim()}`;
+            report.clusterUnreachable = clusterUnreachable(nodes.stderr);
             return;
         }
         report.nodes = nodeReadiness(parseJsonAnswer("kubectl get nodes -o json", nodes.stdout, true), (outputs.nodes ?? []).map((n) => n.name));
@@ -111,25 +117,28 @@ export interface Io {
     err(text: string): void;
 }
 
-/** Options: --stack NAME (or --stack=NAME), --help. */
-function parseDriftArgs(args: string[]): { stack?: string; help: boolean; error?: string } {
+/** Options: --stack NAME (or --stack=NAME), --azure-only, --help. */
+function parseDriftArgs(args: string[]): { stack?: string; help: boolean; azureOnly: boolean; error?: string } {
     let stack: string | undefined;
+    let azureOnly = false;
     for (let i = 0; i < args.length; i++) {
         const a = args[i];
         if (a === "--help" || a === "-h") {
-            return { help: true };
+            return { help: true, azureOnly };
+        } else if (a === "--azure-only") {
+            azureOnly = true;
         } else if (a === "--stack") {
             stack = args[++i];
             if (stack === undefined || stack.startsWith("--")) {
-                return { help: false, error: "--stack needs a value" };
+                return { help: false, azureOnly, error: "--stack needs a value" };
             }
         } else if (a.startsWith("--stack=")) {
             stack = a.slice("--stack=".length);
         } else {
-            return { help: false, error: `unknown option ${a}` };
+            return { help: false, azureOnly, error: `unknown option ${a}` };
         }
     }
-    return { stack, help: false };
+    return { stack, help: false, azureOnly };
 }
 
 /** The whole command; returns the exit code. `t` replaces the system's pulumi and kubectl in tests. */
@@ -153,12 +162,21 @@ export function main(args: string[], io: Io, t: Tools = system, env: NodeJS.Proc
         io.err("drift: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/). `npm run plan` works without it; a drift check needs it and access to the stack's backend.\n");
         return 2;
     }
-    const preview = run("pulumi", ["preview", "--refresh", "--expect-no-changes", "--diff", "--non-interactive", "--stack", stack]);
+    const azureOnly = parsed.azureOnly;
+    // --azure-only: only the Azure resources (URN globs: pulumi/pulumi pkg/resource/deploy/deployment.go UrnTargets)
+    const target = azureOnly ? ["--target", AZURE_TARGET] : [];
+    const preview = run("pulumi", ["preview", "--refresh", "--expect-no-changes", "--diff", "--non-interactive", "--stack", stack, ...target]);
     io.out(preview.stdout);
     io.err(preview.stderr);
-    const report: DriftReport = { stack, preview: classifyPreview(preview.code), previewExitCode: preview.code, drifted: driftedLines(preview.stdout) };
+    const report: DriftReport = {
+        stack,
+        azureOnly,
+        preview: classifyPreview(preview.code, preview.stdout + preview.stderr),
+        previewExitCode: preview.code,
+        drifted: driftedLines(preview.stdout),
+    };
     let unreadable: string | undefined;
-    if (report.preview !== "broken") {
+    if (!azureOnly && report.preview !== "broken" && report.preview !== "unreachable") {
         try {
             clusterCheck(report, stack);
         } catch (e) {

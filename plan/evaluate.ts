@@ -5,7 +5,7 @@ import { disconnect } from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
 import * as path from "path";
 import { recordableConfigKey } from "../components/config";
-import { installRecordingMonitor, Json, RecordedResource } from "./monitor";
+import { installRecordingMonitor, Json, RecordedResource, ResourceOptionsRecord } from "./monitor";
 import { PlanMocks } from "./mocks";
 
 export interface PlanResource {
@@ -14,6 +14,8 @@ export interface PlanResource {
     name: string;
     parent?: string;
     dependsOn: string[];
+    /** Options that change how the engine replaces, deletes or hides it; only those set. */
+    options: ResourceOptionsRecord;
     inputs: Record<string, Json>;
 }
 
@@ -94,6 +96,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
                 name: r.name,
                 parent: r.parent,
                 dependsOn: r.dependsOn,
+                options: r.options,
                 inputs: r.inputs,
             })),
             outputs: monitor.stackOutputs,

@@ -51,6 +51,10 @@ contexts:
 current-context: kubernetes-admin@kubernetes
 `,
     ],
+    // the init step names the cluster by its CA's public-key hash (scripts/linux.ts renderMasterInit)
+    [/-init$/, () => `control plane already initialised\ncluster-ca sha256:${afterApply("cluster CA public-key hash")}\ncontrol plane ready`],
+    // the step that mints a token keeps the join command on the master and prints only where it went
+    [/-new-token$/, (name) => `the join command for ${name.replace(/-new-token$/, "")} written to /etc/kubernetes/hybrid-k8s/secrets`],
     [/-token$/, () => `kubeadm join 10.240.0.4:6443 --token ${afterApply("token")} --discovery-token-ca-cert-hash sha256:${afterApply("CA hash")}`],
     [/-agent-kubeconfigs$/, () => JSON.stringify({ kubeProxy: afterApply("kube-proxy kubeconfig"), flannel: afterApply("flannel kubeconfig") })],
 ];

@@ -31,7 +31,23 @@ export interface RecordedResource {
     deleteBeforeReplace: boolean;
     deletedWith?: string;
     additionalSecretOutputs: string[];
+    /** The resource options that decide replacement, deletion and secrecy (only those set). */
+    options: ResourceOptionsRecord;
     inputs: Record<string, Json>;
+}
+
+/**
+ * Resource options as the engine receives them (RegisterResourceRequest, sdk/proto/resource.proto),
+ * only those that are set: absent means the engine's default.
+ */
+export interface ResourceOptionsRecord {
+    deleteBeforeReplace?: boolean;
+    replaceOnChanges?: string[];
+    deletedWith?: string;
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+    ignoreChanges?: string[];
+    retainOnDelete?: boolean;
+    additionalSecretOutputs?: string[];
 }
 
 /** Minimal shapes of the protobuf request objects the monitor receives. */
@@ -53,6 +69,11 @@ interface RegisterResourceRequest {
     getDeletebeforereplace(): boolean;
     getDeletedwith(): string;
     getAdditionalsecretoutputsList(): string[];
+    getReplaceonchangesList(): string[];
+    getIgnorechangesList(): string[];
+    getRetainondelete(): boolean;
+    hasRetainondelete(): boolean;
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 interface RegisterResourceOutputsRequest {
     getUrn(): string;
@@ -139,6 +160,7 @@ export class RecordingMonitor extends MockMonitor {
         }
         const inputs = unwire(req.getObject()?.toJavaScript() ?? {});
         const parent = req.getParent();
+        const options = recordOptions(req);
         this.records.push({
             urn,
             type: req.getType(),
@@ -151,9 +173,46 @@ export class RecordingMonitor extends MockMonitor {
             deleteBeforeReplace: req.getDeletebeforereplace(),
             deletedWith: req.getDeletedwith() || undefined,
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            options,
             inputs: inputs !== null && typeof inputs === "object" && !Array.isArray(inputs) ? inputs : {},
         });
     }
+}
+
+/** The options of one registration that are set (the SDK sends defaults as empty values). */
+function recordOptions(req: RegisterResourceRequest): ResourceOptionsRecord {
+    const o: ResourceOptionsRecord = {};
+    if (req.getDeletebeforereplace()) {
+        o.deleteBeforeReplace = true;
+    }
+    const replaceOnChanges = req.getReplaceonchangesList();
+    if (replaceOnChanges.length) {
+        o.replaceOnChanges = [...replaceOnChanges];
+    }
+    if (req.getDeletedwith()) {
+        o.deletedWith = req.getDeletedwith();
+    }
+    const t = req.getCustomtimeouts();
+    if (t && (t.getCreate() || t.getUpdate() || t.getDelete())) {
+        o.customTimeouts = {
+            ...(t.getCreate() ? { create: t.getCreate() } : {}),
+            ...(t.getUpdate() ? { update: t.getUpdate() } : {}),
+            ...(t.getDelete() ? { delete: t.getDelete() } : {}),
+        };
+    }
+    const ignoreChanges = req.getIgnorechangesList();
+    if (ignoreChanges.length) {
+        o.ignoreChanges = [...ignoreChanges];
+    }
+    // an optional field in the protocol: recorded when the program set it, true or false
+    if (req.hasRetainondelete()) {
+        o.retainOnDelete = req.getRetainondelete();
+    }
+    const secretOutputs = req.getAdditionalsecretoutputsList();
+    if (secretOutputs.length) {
+        o.additionalSecretOutputs = [...secretOutputs];
+    }
+    return o;
 }
 
 /**

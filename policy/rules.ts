@@ -15,6 +15,30 @@ interface Rule {
     destinationPortRanges?: string[];
 }
 
+/**
+ * A source that reaches (a large part of) the internet: Azure's keywords, and any CIDR wider than a
+ * /8 (IPv4) or a /16 (IPv6) outside the private ranges. Wide ranges are how a rule avoids the
+ * literal 0.0.0.0/0: 0.0.0.0/1 + 128.0.0.0/1, or ::/0 for IPv6.
+ */
+export function isInternetSource(source: string): boolean {
+    const s = source.trim().toLowerCase();
+    if (INTERNET.has(s) || s === "::" || s === "::/0") {
+        return true;
+    }
+    const m = /^([^/]+)\/(\d+)$/.exec(s);
+    if (!m) {
+        return false;
+    }
+    const [addr, bits] = [m[1], Number(m[2])];
+    if (addr.includes(":")) {
+        // IPv6: unique-local fc00::/7 and link-local fe80::/10 are private
+        const first = parseInt(addr.split(":")[0] || "0", 16);
+        const privateV6 = (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+        return bits < 16 && !(privateV6 && bits >= 7);
+    }
+    return bits < 8;
+}
+
 function covers(range: string, port: number): boolean {
     if (range === "*") {
         return true;
@@ -29,7 +53,7 @@ export function internetAdminPorts(rule: Rule): number[] {
         return [];
     }
     const sources = [rule.sourceAddressPrefix, ...(rule.sourceAddressPrefixes ?? [])].filter((s): s is string => !!s);
-    if (!sources.some((s) => INTERNET.has(s.toLowerCase()))) {
+    if (!sources.some(isInternetSource)) {
         return [];
     }
     const ranges = [rule.destinationPortRange, ...(rule.destinationPortRanges ?? [])].filter((r): r is string => !!r);

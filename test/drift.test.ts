@@ -3,7 +3,7 @@ import { validateWorkflow } from "@action-validator/core";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { classifyPreview, clusterHealthy, DriftReport, driftedLines, exitCode, failedChecks, nodeReadiness, summary } from "../ops/drift";
+import { AZURE_TARGET, classifyPreview, clusterHealthy, clusterUnreachable, DriftReport, driftedLines, exitCode, failedChecks, nodeReadiness, summary, UNREACHABLE_EXIT_CODE } from "../ops/drift";
 import { main as drift, Tools, UNREADABLE_ANSWER_EXIT_CODE } from "../ops/driftCli";
 
 /** pulumi and kubectl stand-ins: each command's answer, by how its command line starts. */
@@ -111,10 +111,54 @@ describe("drift check", () => {
         });
     }
 
-    it("the drift workflow runs on a schedule and on demand, and runs npm run drift", () => {
-        const wf = yaml.load(fs.readFileSync(path.join(ROOT, ".github", "workflows", "drift.yml"), "utf8")) as { on: Record<string, unknown>; jobs: { drift: { steps: Array<{ run?: string }> } } };
+    it("the drift workflow runs on a schedule and on demand: the Azure part on GitHub's runners, the cluster part on a self-hosted runner inside adminCidr", () => {
+        type Job = { "runs-on": string | string[]; if?: string; steps: Array<{ run?: string }> };
+        const wf = yaml.load(fs.readFileSync(path.join(ROOT, ".github", "workflows", "drift.yml"), "utf8")) as { on: Record<string, unknown>; jobs: Record<string, Job> };
         assert.ok(wf.on.schedule && "workflow_dispatch" in wf.on);
-        assert.ok(wf.jobs.drift.steps.some((s) => s.run?.includes("npm run drift -- --stack")));
+        const azure = wf.jobs.azure;
+        assert.strictEqual(azure["runs-on"], "ubuntu-latest");
+        assert.ok(azure.steps.some((s) => /npm run drift -- --stack "\$STACK" --azure-only$/.test(s.run ?? "")));
+        const cluster = wf.jobs.cluster;
+        assert.deepStrictEqual(cluster["runs-on"], ["self-hosted", "hybrid-k8s-admin"]);
+        assert.ok(cluster.steps.some((s) => /npm run drift -- --stack "\$STACK"$/.test(s.run ?? "")), "the full check, cluster included");
+        assert.match(cluster.if ?? "", /vars\.HYBRID_K8S_CLUSTER_RUNNER == 'true'/, "skipped, not queued forever, until the runner exists");
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        for (const text of ["hybrid-k8s-admin", "HYBRID_K8S_CLUSTER_RUNNER", "--azure-only"]) {
+            assert.ok(readme.includes(text), `README documents ${text}`);
+        }
+    });
+
+    it("a cluster that cannot be reached is its own outcome (exit 3), neither drift, nor broken, nor unhealthy", () => {
+        const k8sDown = "error: configured Kubernetes cluster is unreachable: unable to load schema information from the API server: Get \"https://20.1.2.3:6443/openapi/v2?timeout=32s\": dial tcp 20.1.2.3:6443: i/o timeout";
+        assert.strictEqual(classifyPreview(255, k8sDown), "unreachable");
+        assert.strictEqual(classifyPreview(255, "error: failed to load checkpoint: 403 Forbidden"), "broken");
+        assert.strictEqual(classifyPreview(7, k8sDown), "drift");
+        assert.ok(clusterUnreachable("Unable to connect to the server: dial tcp 20.1.2.3:6443: connect: connection refused"));
+        assert.ok(!clusterUnreachable("Error from server (Forbidden): nodes is forbidden"));
+        const base: DriftReport = { stack: "dev", preview: "unreachable", previewExitCode: 255, drifted: [] };
+        assert.strictEqual(UNREACHABLE_EXIT_CODE, 3);
+        assert.strictEqual(exitCode(base), 3);
+        assert.match(summary(base), /could not be reached/);
+        assert.doesNotMatch(summary(base), /not drift\)|The check itself failed/);
+        const kubectlDown: DriftReport = { ...base, preview: "no-drift", previewExitCode: 0, clusterUnreachable: true, clusterError: "kubectl get nodes failed: Unable to connect to the server" };
+        assert.strictEqual(exitCode(kubectlDown), 3);
+        assert.match(summary(kubectlDown), /Cluster: \*\*could not be reached\*\*/);
+        const unhealthy: DriftReport = { ...base, preview: "no-drift", previewExitCode: 0, nodes: { ready: [], notReady: ["k8s-win-1"], missing: [] } };
+        assert.strictEqual(exitCode(unhealthy), 1);
+        const kubectlOtherError: DriftReport = { ...base, preview: "no-drift", previewExitCode: 0, clusterError: "kubectl get nodes failed: forbidden" };
+        assert.strictEqual(exitCode(kubectlOtherError), 1, "other cluster errors stay 'unhealthy'");
+    });
+
+    it("--azure-only previews the Azure resources alone (a URN glob) and needs no cluster", () => {
+        assert.strictEqual(AZURE_TARGET, "**azure-native:**");
+        // the glob as the engine turns it into a regexp (pulumi pkg/resource/deploy/deployment.go getMatcher)
+        const re = new RegExp("^" + AZURE_TARGET.split("**").map((seg) => seg.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join("[^:]*")).join(".*") + "$");
+        assert.ok(re.test("urn:pulumi:dev::hybrid-k8s::hybrid-k8s:index:Network$azure-native:network:VirtualNetwork::cluster-vnet"));
+        assert.ok(!re.test("urn:pulumi:dev::hybrid-k8s::hybrid-k8s:index:Flannel$kubernetes:apps/v1:DaemonSet::flannel-ds"));
+        const clean: DriftReport = { stack: "dev", azureOnly: true, preview: "no-drift", previewExitCode: 0, drifted: [] };
+        assert.strictEqual(exitCode(clean), 0, "no cluster check, no cluster verdict");
+        assert.match(summary(clean), /Azure resources only/);
+        assert.strictEqual(exitCode({ ...clean, preview: "drift", previewExitCode: 7 }), 7);
     });
 
     it("an invalid workflow is caught (the validator is not a no-op)", () => {

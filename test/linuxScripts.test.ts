@@ -3,6 +3,7 @@ import { torBridgeConf, torMasqueradeScript } from "../components/manifests/cni"
 import * as linux from "../components/scripts/linux";
 import { sandbox, shellcheck } from "./shell";
 import { defaultAddresses } from "./fixtures";
+import { controlPlaneFakes } from "./controlPlaneFakes";
 
 const plan = defaultAddresses(2);
 const initInput: linux.MasterInitInput = {
@@ -12,18 +13,6 @@ const initInput: linux.MasterInitInput = {
     serviceCidr: plan.serviceCidr,
     publicIp: "20.0.0.1",
 };
-
-/** A kubeadm that "initialises" the sandbox, and a kubectl whose API is healthy once it has. */
-function controlPlaneFakes(sb: ReturnType<typeof sandbox>, kubeadmExit = 0) {
-    sb.fake(
-        "kubeadm",
-        `if [ "$1" = init ]; then
-  [ ${kubeadmExit} -eq 0 ] || { echo "init failed" >&2; exit ${kubeadmExit}; }
-  mkdir -p "$SANDBOX/etc/kubernetes/manifests"; touch "$SANDBOX/etc/kubernetes/admin.conf" "$SANDBOX/etc/kubernetes/manifests/kube-apiserver.yaml"
-fi`,
-    );
-    sb.fake("kubectl", `[ -f "$SANDBOX/etc/kubernetes/admin.conf" ]`);
-}
 
 describe("Linux master scripts", () => {
     const scripts: Record<string, string> = {
@@ -35,6 +24,9 @@ describe("Linux master scripts", () => {
         podcidr: linux.renderPodCidr(plan.windows[0], "windows"),
         remove: linux.renderRemoveNode("k8s-win-1"),
         token: linux.renderJoinToken("k8s-win-1"),
+        "print secret": linux.renderPrintSecret(linux.joinCommandFile("k8s-win-1")),
+        "delete tokens": linux.renderDeleteJoinTokens("k8s-win-1"),
+        "version check": linux.renderVersionCheck("1.35.4"),
         agents: linux.renderAgentKubeconfigs({ server: "https://10.240.0.4:6443", accounts: [{ key: "flannel", namespace: "kube-flannel", serviceAccount: "flannel", secret: "flannel-windows-token" }] }),
     };
     for (const [name, text] of Object.entries(scripts)) {
@@ -61,10 +53,12 @@ describe("Linux master scripts", () => {
             sb.fake(c, c === "mktemp" ? 'mkdir -p "$SANDBOX/tmp"; echo "$SANDBOX/tmp"' : c === "sha256sum" ? "cat > /dev/null" : "exit 0");
         }
         sb.fake("containerd", `case "$1" in
-  config) printf "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\\n  BinaryName = ''\\n" ;;
+  config) printf "[plugins.'io.containerd.cri.v1.images'.pinned_images]\\n  sandbox = 'registry.k8s.io/pause:3.10'\\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\\n  BinaryName = ''\\n" ;;
   *) [ -f "$SANDBOX/containerd-installed" ] && echo "containerd github.com/containerd/containerd/v2 v2.1.4 abc" || exit 127 ;;
 esac`);
         sb.fake("kubeadm", `[ -f "$SANDBOX/kubeadm-installed" ] && echo v1.35.4 || exit 127`);
+        sb.fake("kubelet", `[ -f "$SANDBOX/kubeadm-installed" ] && echo "Kubernetes v1.35.4" || exit 127`);
+        sb.fake("kubectl", `[ -f "$SANDBOX/kubeadm-installed" ] && echo "Client Version: v1.35.4" || exit 127`);
         sb.fake("apt-get", 'case "$*" in *kubeadm=*) touch "$SANDBOX/kubeadm-installed" ;; esac');
         const first = sb.run(scripts.prepare);
         assert.strictEqual(first.code, 0, first.stderr);
@@ -109,7 +103,8 @@ esac`);
 
     it("init: a failing kubeadm init fails the step (non-zero exit)", () => {
         const sb = sandbox();
-        controlPlaneFakes(sb, 3);
+        controlPlaneFakes(sb);
+        sb.run("echo preflight > \"$SANDBOX/fail-after\"");
         const res = sb.run(scripts.init);
         assert.notStrictEqual(res.code, 0);
         assert.doesNotMatch(res.stdout, /control plane ready/);
@@ -144,7 +139,10 @@ esac`);
 esac`);
         const res = sb.run(scripts.agents);
         assert.strictEqual(res.code, 0, res.stderr);
-        const out = JSON.parse(res.stdout);
+        assert.doesNotMatch(res.stdout, /flannel-token/, "the building step prints no secret");
+        const printed = sb.run(linux.renderPrintSecret(linux.AGENT_KUBECONFIGS_FILE));
+        assert.strictEqual(printed.code, 0, printed.stderr);
+        const out = JSON.parse(printed.stdout);
         assert.deepStrictEqual(Object.keys(out), ["flannel"]);
         assert.match(out.flannel, /server: https:\/\/10\.240\.0\.4:6443/);
         assert.match(out.flannel, /token: flannel-token/);

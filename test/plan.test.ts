@@ -25,7 +25,7 @@ describe("npm run plan (end to end)", () => {
         assert.strictEqual(doc.stack, "dev");
         assert.strictEqual(doc.config["hybrid-k8s:topology"], "vxlan");
         for (const r of doc.resources) {
-            assert.deepStrictEqual(Object.keys(r).filter((k) => k !== "parent").sort(), ["dependsOn", "inputs", "name", "type", "urn"]);
+            assert.deepStrictEqual(Object.keys(r).filter((k) => k !== "parent").sort(), ["dependsOn", "inputs", "name", "options", "type", "urn"]);
             assert.match(r.urn, /^urn:pulumi:dev::hybrid-k8s::/);
             for (const d of r.dependsOn) {
                 assert.ok(run.graph!.byUrn.has(d), `${r.name} depends on unknown ${d}`);
@@ -286,7 +286,7 @@ describe("the drawn graph at any size", () => {
             stack: "s",
             config: {},
             outputs: {},
-            resources: Array.from({ length: n + 1 }, (_, i) => ({ urn: `u${i}`, type: "t", name: `r${i}`, dependsOn: i ? [`u${i - 1}`] : [], inputs: {} })),
+            resources: Array.from({ length: n + 1 }, (_, i) => ({ urn: `u${i}`, type: "t", name: `r${i}`, dependsOn: i ? [`u${i - 1}`] : [], inputs: {}, options: {} })),
         });
         assert.deepStrictEqual(renderableMermaid(chain(MERMAID_MAX_EDGES)).edges, MERMAID_MAX_EDGES);
         assert.ok(renderableMermaid(chain(MERMAID_MAX_EDGES)).content?.startsWith("flowchart LR"));

@@ -10,7 +10,7 @@ function doc(edges: Record<string, string[]>): PlanDocument {
         stack: "s",
         config: {},
         outputs: {},
-        resources: Object.entries(edges).map(([name, deps]) => ({ urn: name, type: "t", name, dependsOn: deps, inputs: {} })),
+        resources: Object.entries(edges).map(([name, deps]) => ({ urn: name, type: "t", name, dependsOn: deps, options: {}, inputs: {} })),
     };
 }
 

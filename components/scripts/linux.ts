@@ -46,6 +46,25 @@ echo ready
 `;
 }
 
+/**
+ * On a fresh Ubuntu VM, unattended-upgrades holds the dpkg lock for minutes; apt-get fails at once
+ * unless told to wait for it (Debian/apt apt-pkg/deb/debsystem.cc debSystem::Lock: DPkg::Lock::Timeout,
+ * in seconds, default 0).
+ */
+export const APT_LOCK_WAIT = "-o DPkg::Lock::Timeout=600";
+
+/**
+ * The sandbox (pause) image kubeadm expects, by Kubernetes minor: kubernetes/kubernetes
+ * cmd/kubeadm/app/constants/constants.go PauseVersion ("3.10" on the 1.32 line, "3.10.1" on the
+ * 1.35 line; that 1.34 already has 3.10.1 and 1.33 still 3.10 is not checked against the source).
+ * containerd's default (internal/cri/config/config.go DefaultSandboxImage, "pause:3.10" in 2.1)
+ * must match it, or kubeadm's preflight warns and the kubelet's pinned image gets garbage-collected.
+ */
+export function pauseImage(kubernetesVersion: string): string {
+    const minor = Number(kubernetesVersion.split(".")[1]);
+    return `registry.k8s.io/pause:${minor >= 34 ? "3.10.1" : "3.10"}`;
+}
+
 export interface MasterPrepareInput {
     kubernetesVersion: string;
     containerdVersion: string;
@@ -65,6 +84,7 @@ export function renderMasterPrepare(input: MasterPrepareInput): string {
     const k8s = input.kubernetesVersion;
     const line = minorLine(k8s);
     const ctr = input.containerdVersion;
+    const pause = pauseImage(k8s);
     return `${PRELUDE}
 # Kernel modules and sysctls that Kubernetes networking needs, persisted across reboots.
 cat > /etc/modules-load.d/k8s.conf <<'EOF'
@@ -83,8 +103,8 @@ swapoff -a
 
 # containerd ${ctr} (static release, checksum verified) with runc and the systemd cgroup driver.
 if ! containerd --version 2>/dev/null | grep -q " v${ctr} "; then
-  retry apt-get update -q
-  retry apt-get install -y -q runc curl ca-certificates gpg apt-transport-https
+  retry apt-get ${APT_LOCK_WAIT} update -q
+  retry apt-get ${APT_LOCK_WAIT} install -y -q runc curl ca-certificates gpg apt-transport-https
   tmp=$(mktemp -d)
   url=https://github.com/containerd/containerd/releases/download/v${ctr}/containerd-${ctr}-linux-amd64.tar.gz
   retry curl -fsSL -o "$tmp/containerd.tgz" "$url"
@@ -124,19 +144,32 @@ if ! grep -q 'SystemdCgroup = true' /etc/containerd/config.toml 2>/dev/null; the
   fi
   grep -q 'SystemdCgroup = true' /etc/containerd/config.toml || { echo "could not enable the systemd cgroup driver in containerd's config" >&2; exit 1; }
 fi
+# The sandbox image kubeadm ${k8s} expects: containerd 2.x keeps it under the images plugin's
+# pinned_images (sandbox = ...), 1.x as sandbox_image (containerd docs/cri/config.md).
+if ! grep -qF -e "sandbox = '${pause}'" -e 'sandbox_image = "${pause}"' /etc/containerd/config.toml; then
+  sed -i -E "s#^( *)sandbox = .*#\\1sandbox = '${pause}'#" /etc/containerd/config.toml
+  sed -i -E 's#^( *)sandbox_image = .*#\\1sandbox_image = "${pause}"#' /etc/containerd/config.toml
+  grep -qF -e "sandbox = '${pause}'" -e 'sandbox_image = "${pause}"' /etc/containerd/config.toml || { echo "could not pin the sandbox image ${pause} in containerd's config" >&2; exit 1; }
+fi
 systemctl daemon-reload
 systemctl enable containerd
 systemctl restart containerd
 
-# kubeadm, kubelet, kubectl ${k8s} from the ${line} repository, held at that version.
-if ! kubeadm version -o short 2>/dev/null | grep -qx "v${k8s}"; then
+# kubeadm, kubelet, kubectl ${k8s} from the ${line} repository, held at that version. All three are
+# checked: a host where one of them differs installs them again.
+installed() {
+  kubeadm version -o short 2>/dev/null | grep -qx "v${k8s}" &&
+    kubelet --version 2>/dev/null | grep -qx "Kubernetes v${k8s}" &&
+    kubectl version --client 2>/dev/null | grep -qx "Client Version: v${k8s}"
+}
+if ! installed; then
   install -d -m 0755 /etc/apt/keyrings
   retry curl -fsSL https://pkgs.k8s.io/core:/stable:/${line}/deb/Release.key -o /tmp/k8s-release.key
   gpg --batch --yes --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg /tmp/k8s-release.key
   echo 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/${line}/deb/ /' > /etc/apt/sources.list.d/kubernetes.list
-  retry apt-get update -q
+  retry apt-get ${APT_LOCK_WAIT} update -q
   apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
-  retry apt-get install -y -q --allow-downgrades kubelet='${k8s}-*' kubeadm='${k8s}-*' kubectl='${k8s}-*'
+  retry apt-get ${APT_LOCK_WAIT} install -y -q --allow-downgrades kubelet='${k8s}-*' kubeadm='${k8s}-*' kubectl='${k8s}-*'
   apt-mark hold kubelet kubeadm kubectl
 fi
 systemctl enable kubelet
@@ -194,7 +227,24 @@ cgroupDriver: systemd
 `;
 }
 
-/** kubeadm init, once: a second run finds a healthy control plane and does nothing. */
+/** Written last by a `kubeadm init` that finished every phase; its absence means "not initialised". */
+export const INIT_MARKER = "/etc/kubernetes/hybrid-k8s/init-complete";
+/** The line of the init step's output that names the cluster: its CA's public-key hash. */
+export const CLUSTER_CA_PREFIX = "cluster-ca sha256:";
+
+/**
+ * kubeadm init, once, and only counted as done when it finished. kubeadm writes admin.conf in
+ * its kubeconfig phase, before etcd, the control plane, bootstrap tokens and the addons
+ * (kubernetes/kubernetes cmd/kubeadm/app/cmd/init.go, newCmdInit's phase list), so admin.conf
+ * proves nothing: a marker written after init succeeded does. Leftovers without the marker are
+ * an interrupted init, unless the cluster has everything init creates last (cluster-info, CoreDNS,
+ * kube-proxy); otherwise `kubeadm reset -f` and init again. A second run finds the marker, checks
+ * that the live kubeadm-config (kube-system ConfigMap, key ClusterConfiguration: cmd/kubeadm/app/
+ * constants/constants.go KubeadmConfigConfigMap) still matches what the stack renders, and changes nothing.
+ * The last lines print the cluster CA's public-key hash (what `--discovery-token-ca-cert-hash`
+ * pins: sha256 of the certificate's SubjectPublicKeyInfo, cmd/kubeadm/app/util/pubkeypin), the
+ * cluster's identity: it changes exactly when the control plane is initialised anew.
+ */
 export function renderMasterInit(input: MasterInitInput): string {
     const tor = input.tor
         ? `
@@ -223,26 +273,115 @@ systemctl enable hybrid-k8s-masquerade.service
 /usr/local/sbin/hybrid-k8s-masquerade
 `
         : "";
+    const expected: Array<[string, string]> = [
+        ["controlPlaneEndpoint", `${input.master.privateIp}:6443`],
+        ["podSubnet", input.podCidr],
+        ["serviceSubnet", input.serviceCidr],
+    ];
+    const configChecks = expected.map(([key, value]) => `  config_field ${sh(key)} ${sh(value)}`).join("\n");
     return `${PRELUDE}
-mkdir -p /etc/kubernetes
+mkdir -p /etc/kubernetes /etc/kubernetes/hybrid-k8s
 cat > /etc/kubernetes/kubeadm.yaml <<'EOF'
 ${renderKubeadmConfig(input)}EOF
+marker=${INIT_MARKER}
 healthy() { ${KUBECTL} get --raw /readyz >/dev/null 2>&1; }
-if [ -f /etc/kubernetes/admin.conf ]; then
-  # Initialised before: never reset a cluster that exists, wait for it instead.
-  for _ in $(seq 1 60); do healthy && break; sleep 5; done
-  healthy || { echo "the control plane was initialised but its API server is not healthy; see journalctl -u kubelet" >&2; exit 1; }
+wait_healthy() { for _ in $(seq 1 60); do healthy && return 0; sleep 5; done; return 1; }
+# What kubeadm init creates in its last phases (bootstrap-token: cluster-info; addon: CoreDNS, kube-proxy).
+complete() {
+  healthy &&
+    ${KUBECTL} -n kube-public get configmap cluster-info >/dev/null 2>&1 &&
+    ${KUBECTL} -n kube-system get deployment coredns >/dev/null 2>&1 &&
+    ${KUBECTL} -n kube-system get daemonset kube-proxy >/dev/null 2>&1
+}
+init_cluster() {
+  kubeadm init --config /etc/kubernetes/kubeadm.yaml --skip-token-print
+  wait_healthy || { echo "kubeadm init finished but the API server is not healthy; see journalctl -u kubelet" >&2; exit 1; }
+  complete || { echo "kubeadm init finished but cluster-info, CoreDNS or kube-proxy is missing" >&2; exit 1; }
+}
+# kubeadm applies its ClusterConfiguration only at init: a different value later is an error, not ignored.
+config_field() {
+  local got
+  got=$(printf '%s\\n' "$live" | sed -n "s/^ *$1: *//p" | head -n 1)
+  if [ "$got" != "$2" ]; then
+    mismatch="$mismatch $1 is $got in the cluster but $2 in the stack;"
+  fi
+}
+if [ -f "$marker" ]; then
+  wait_healthy || { echo "the control plane was initialised but its API server is not healthy; see journalctl -u kubelet" >&2; exit 1; }
+  live=$(${KUBECTL} -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}')
+  mismatch=""
+${configChecks}
+  if [ -n "$mismatch" ]; then
+    echo "kubeadm applies its configuration only when the cluster is created, and the running cluster differs from the stack:$mismatch change the config back, or replace the master (pulumi up --replace <urn of k8s-master-vm>) to build a new cluster" >&2
+    exit 1
+  fi
   echo "control plane already initialised"
 else
-  if [ -e /etc/kubernetes/manifests/kube-apiserver.yaml ]; then
-    echo "cleaning up an interrupted kubeadm init" >&2
-    kubeadm reset -f
+  if [ -e /etc/kubernetes/admin.conf ] || [ -e /etc/kubernetes/manifests/kube-apiserver.yaml ] || [ -e /etc/kubernetes/pki/ca.crt ]; then
+    # An earlier init got at least to its certs or kubeconfig phase: finished (only the marker is
+    # missing) or interrupted. A few seconds for a restarting API server, then judge.
+    for _ in $(seq 1 12); do healthy && break; sleep 5; done
+    if complete; then
+      echo "an earlier kubeadm init finished; recording it"
+    else
+      echo "cleaning up an interrupted kubeadm init" >&2
+      kubeadm reset -f
+      init_cluster
+    fi
+  else
+    init_cluster
   fi
-  kubeadm init --config /etc/kubernetes/kubeadm.yaml --skip-token-print
-  for _ in $(seq 1 60); do healthy && break; sleep 5; done
-  healthy
+  date -u +%FT%TZ > "$marker"
 fi
-${tor}echo "control plane ready"
+${tor}ca_hash=$(openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
+echo "${CLUSTER_CA_PREFIX}$ca_hash"
+echo "control plane ready"
+`;
+}
+
+/**
+ * The cluster's identity from the init step's output: "sha256:<CA public-key hash>". Throws when
+ * the output has no such line (an init step that did not finish).
+ */
+export function clusterIdFromInit(stdout: string): string {
+    const line = stdout.split(/\r?\n/).find((l) => l.startsWith(CLUSTER_CA_PREFIX));
+    if (!line) {
+        throw new Error("the init step's output names no cluster CA (no \"cluster-ca sha256:\" line): run pulumi up again, or read the init step's log");
+    }
+    return `sha256:${line.slice(CLUSTER_CA_PREFIX.length).trim()}`;
+}
+
+/**
+ * `-version-check`, on the master before any host installs Kubernetes binaries: refuses a
+ * kubernetesVersion whose minor is newer than the running API server's. kubelets must never be
+ * newer than the API server (kubeadm's own KubeletVersion preflight check compares the minor
+ * versions: cmd/kubeadm/app/preflight/checks.go KubeletVersionCheck); this stack installs
+ * binaries but never runs `kubeadm upgrade`, so it stops before changing any host. A patch-level
+ * change, or an older minor, keeps the kubelets within the skew policy and goes through. The
+ * running version is read from the API server's static pod manifest, which kubeadm init and
+ * kubeadm upgrade write (no API call: this works even with the API server down).
+ */
+export function renderVersionCheck(kubernetesVersion: string): string {
+    const want = sh(kubernetesVersion);
+    return `${PRELUDE}
+want=${want}
+manifest=/etc/kubernetes/manifests/kube-apiserver.yaml
+if [ ! -f "$manifest" ]; then
+  echo "no control plane yet: Kubernetes $want will be installed"
+  exit 0
+fi
+running=$(sed -n -E 's#^ *image: .*/kube-apiserver:v([0-9]+\\.[0-9]+\\.[0-9]+).*#\\1#p' "$manifest" | head -n 1)
+if [ -z "$running" ]; then
+  echo "cannot read the API server's version from $manifest" >&2
+  exit 1
+fi
+IFS=. read -r want_major want_minor _ <<< "$want"
+IFS=. read -r run_major run_minor _ <<< "$running"
+if [ "$want_major" -gt "$run_major" ] || { [ "$want_major" -eq "$run_major" ] && [ "$want_minor" -gt "$run_minor" ]; }; then
+  echo "hybrid-k8s:kubernetesVersion is $want but the control plane runs v$running: kubelets must never be newer than the API server, and this stack does not upgrade the control plane. Nothing was changed. Either upgrade the control plane first (on the master: install kubeadm $want, run 'kubeadm upgrade apply v$want', then pulumi up), or set it back: pulumi config set hybrid-k8s:kubernetesVersion $running" >&2
+  exit 1
+fi
+echo "control plane v$running; kubelets v$want are within the version skew policy"
 `;
 }
 
@@ -299,14 +438,78 @@ echo "node $node removed"
 }
 
 /**
- * A fresh bootstrap token for one join (init's own token expires after 24 h). Prints the join
- * command; the caller treats stdout as a secret.
+ * Secrets a step produces on the master wait here, root-only, for a second step that only prints
+ * them. pulumi-command's error text carries everything a command printed (provider/pkg/provider/
+ * remote/commandOutputs.go: `running %q:\n%s` with stdout and stderr): a step that prints a
+ * secret and can still fail afterwards (a later command, a broken session) would put the secret
+ * in the error. The producing step prints nothing secret; the printing step is a single `cat`.
+ */
+export const SECRET_DIR = "/etc/kubernetes/hybrid-k8s/secrets";
+
+/** The root-only file a secret of `name` is kept in on the master. */
+export function secretFile(name: string): string {
+    return `${SECRET_DIR}/${name}`;
+}
+
+/** Runs `producer` (bash that writes the secret to stdout) into `file`, atomically, mode 0600. */
+function writeSecret(file: string, producer: string, what: string): string {
+    return `install -d -m 0700 ${SECRET_DIR}
+umask 077
+tmp=$(mktemp ${sh(`${file}.XXXXXX`)})
+trap 'rm -f "$tmp"' EXIT
+${producer} > "$tmp"
+[ -s "$tmp" ] || { echo ${sh(`no ${what} was produced`)} >&2; exit 1; }
+mv -f "$tmp" ${sh(file)}
+echo ${sh(`${what} written to ${file}`)}
+`;
+}
+
+/** Prints a secret another step wrote: the only thing this step does (see SECRET_DIR). */
+export function renderPrintSecret(file: string): string {
+    return `${PRELUDE}
+[ -f ${sh(file)} ] || { echo ${sh(`${file} is missing: the step that writes it has to run again (pulumi up --replace its URN)`)} >&2; exit 1; }
+cat ${sh(file)}
+`;
+}
+
+/** The file a node's join command is kept in. */
+export function joinCommandFile(nodeName: string): string {
+    return secretFile(`join-${nodeName}`);
+}
+
+/**
+ * A fresh bootstrap token for one join (init's own token expires after 24 h). The join command
+ * goes to a root-only file (joinCommandFile), printed by a separate step.
  */
 export function renderJoinToken(nodeName: string): string {
     return `${PRELUDE}
-kubeadm token create --ttl 24h --description ${sh(`join ${nodeName}`)} --print-join-command
+${writeSecret(joinCommandFile(nodeName), `kubeadm token create --ttl 24h --description ${sh(`join ${nodeName}`)} --print-join-command`, `the join command for ${nodeName}`)}`;
+}
+
+/**
+ * On removal (or replacement) of a node's token step: deletes the bootstrap tokens minted for that
+ * node, found by their description. A bootstrap token is the kube-system Secret
+ * bootstrap-token-<id>, type bootstrap.kubernetes.io/token, with a `description` key (kubernetes/
+ * kubernetes staging/src/k8s.io/cluster-bootstrap/token/api/types.go); deleting the Secret deletes
+ * the token. Only names and descriptions are read, never a token.
+ */
+export function renderDeleteJoinTokens(nodeName: string): string {
+    return `${PRELUDE}
+want=$(printf '%s' ${sh(`join ${nodeName}`)} | base64 -w0)
+${KUBECTL} -n kube-system get secrets --field-selector type=bootstrap.kubernetes.io/token -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.data.description}{"\\n"}{end}' |
+  while read -r name description; do
+    if [ "$description" = "$want" ]; then
+      ${KUBECTL} -n kube-system delete secret "$name" --ignore-not-found >/dev/null
+      echo "deleted $name"
+    fi
+  done
+rm -f ${sh(joinCommandFile(nodeName))}
+echo ${sh(`join tokens of ${nodeName} removed`)}
 `;
 }
+
+/** The file the agent kubeconfigs are kept in (printed by a separate step, see SECRET_DIR). */
+export const AGENT_KUBECONFIGS_FILE = secretFile("agent-kubeconfigs.json");
 
 export interface AgentKubeconfigInput {
     /** The API server as the nodes reach it (the master's private address). */
@@ -318,7 +521,8 @@ export interface AgentKubeconfigInput {
 /**
  * Kubeconfigs for host agents on Windows (flanneld and kube-proxy run as services, not pods, so
  * they get no mounted token). Each is built from a service-account token Secret and points at
- * the master's private address. Prints one JSON object {key: kubeconfig}; stdout is a secret.
+ * the master's private address. Writes one JSON object {key: kubeconfig} to AGENT_KUBECONFIGS_FILE
+ * (root-only); a second step prints it.
  */
 export function renderAgentKubeconfigs(input: AgentKubeconfigInput): string {
     const blocks = input.accounts
@@ -371,10 +575,14 @@ EOF
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ${blocks}
-python3 - "$out" ${keys.map(sh).join(" ")} <<'EOF'
+install -d -m 0700 ${SECRET_DIR}
+umask 077
+python3 - "$out" ${keys.map(sh).join(" ")} > "$out/all.json" <<'EOF'
 import json, sys
 out, keys = sys.argv[1], sys.argv[2:]
 print(json.dumps({k: open(f"{out}/{k}").read() for k in keys}))
 EOF
+mv -f "$out/all.json" ${sh(AGENT_KUBECONFIGS_FILE)}
+echo ${sh(`agent kubeconfigs written to ${AGENT_KUBECONFIGS_FILE}`)}
 `;
 }
