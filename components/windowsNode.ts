@@ -155,14 +155,17 @@ export class WindowsNode extends pulumi.ComponentResource {
         this.fingerprint = digest(featuresScript, runtimeScript, joinScript);
         // A fresh token whenever the join runs again: a changed join script or a new VM (init's and
         // earlier tokens expire after 24 h).
-        const token = args.master.joinToken(node.name, pulumi.interpolate`${digest(joinScript)}:${this.vm.id}`, parent);
+        // A new control plane (its CA hash, clusterId) also mints one: the join then finds another CA
+        // hash than the one it joined with, resets and joins the new cluster.
+        const token = args.master.joinToken(node.name, pulumi.interpolate`${digest(joinScript)}:${this.vm.id}:${args.master.clusterId}`, parent);
         const stdin = pulumi.secret(
             pulumi.all([token, args.agentKubeconfigs]).apply(([joinCommand, kc]) => JSON.stringify({ joinCommand, kubeProxy: kc.kubeProxy, flannel: kc.flannel })),
         );
         this.join = run(
             "join",
             joinScript,
-            { stdin, ...SECRET_COMMAND },
+            // a new control plane (clusterId: its CA hash) re-runs the join, which then re-joins
+            { stdin, triggers: [args.master.clusterId], ...SECRET_COMMAND },
             {
                 // the join needs the runtime here, the node's pod CIDR and flannel there
                 dependsOn: [this.prepareRuntime, this.podCidr, ...(args.clusterReady ?? [])],

@@ -242,11 +242,13 @@ describe("Windows nodes in the graph (3 nodes)", () => {
         }
     });
 
-    it("a replaced Windows VM gets a fresh token: the token step's triggers hold the node's VM id", () => {
+    it("a replaced Windows VM or a new control plane mints a fresh token, and a new control plane re-runs the join", () => {
         const g = run().graph!;
         for (const n of [1, 2, 3]) {
-            const triggers = g.one(`k8s-win-${n}-token`).inputs.triggers as string[];
-            assert.ok(triggers.some((t) => t.endsWith(`/virtualMachines/k8s-win-${n}-vm`)), JSON.stringify(triggers));
+            const triggers = g.one(`k8s-win-${n}-new-token`).inputs.triggers as string[];
+            assert.ok(triggers.some((t) => t.includes(`/virtualMachines/k8s-win-${n}-vm:`)), JSON.stringify(triggers));
+            assert.ok(triggers.some((t) => t.endsWith("cluster CA public-key hash>")), JSON.stringify(triggers));
+            assert.match((g.one(`k8s-win-${n}-join`).inputs.triggers as string[])[1], /cluster CA public-key hash/);
         }
     });
 
