@@ -99,7 +99,7 @@ describe("drift check", () => {
         const r = runDrift(["--stack", "dev"], fakeTools({ "pulumi preview": { code: 7, stdout: "" }, "pulumi stack output": { stdout: "oops" } }));
         assert.strictEqual(r.code, 7);
         assert.strictEqual(runDrift(["--help"], fakeTools({})).code, 0);
-        assert.match(runDrift(["--help"], fakeTools({})).out, /Exit codes:[\s\S]*3 {2}pulumi or kubectl answered/);
+        assert.match(runDrift(["--help"], fakeTools({})).out, /Exit codes:[\s\S]*4 {2}pulumi or kubectl answered/);
         assert.strictEqual(runDrift(["--frobnicate"], fakeTools({})).code, 2);
         assert.strictEqual(runDrift(["--stack"], fakeTools({})).code, 2);
     });
