@@ -146,6 +146,15 @@ describe("Windows steps run under PowerShell against a stubbed Windows", functio
         assert.match(run.stderr, /has not rebooted yet \(its boot time is the one recorded/);
     });
 
+    it("prepare-features: a download that fails once is tried again within the step", () => {
+        const s = scripts("tor");
+        const m = nodeUpTo("tor", "features");
+        m.set((st) => (st.fail.curl = 1));
+        const run = m.run(s.features);
+        ok(run, "prepare-features");
+        assert.strictEqual(calls(run, "curl.exe").filter((a) => a[0].endsWith("hns.psm1")).length, 2);
+    });
+
     it("prepare-features: a failed download of hns.psm1 fails naming it and the retry succeeds", () => {
         const s = scripts("tor");
         const m = nodeUpTo("tor", "features");

@@ -149,10 +149,18 @@ const DETACHED_FN = `function Register-Detached([string]$Name, [string]$Script, 
  * Downloads into a staging folder and checks the file: against a digest published next to it, or
  * a pinned SHA-256. A file whose check fails is removed, so nothing unchecked is ever installed.
  */
-const DOWNLOAD_FN = `function Get-Checked([string]$Path, [string]$Url, [string]$ChecksumUrl, [string]$Algorithm, [string]$Sha) {
-  Invoke-Native "download of $Url" { curl.exe -fsSL --retry 5 --retry-delay 5 --retry-all-errors -o $Path $Url } | Out-Null
+const DOWNLOAD_FN = `function Invoke-Download([string]$Url, [string[]]$Arguments) {
+  # curl's own --retry covers transient errors only, and --retry-all-errors needs curl 7.71 (older
+  # Windows builds ship 7.55): three attempts of our own on top
+  for ($i = 1; ; $i++) {
+    try { return (Invoke-Native "download of $Url" { curl.exe -fsSL --retry 3 --retry-delay 5 @Arguments $Url }) }
+    catch { if ($i -ge 3) { throw }; Start-Sleep -Seconds (10 * $i) }
+  }
+}
+function Get-Checked([string]$Path, [string]$Url, [string]$ChecksumUrl, [string]$Algorithm, [string]$Sha) {
+  Invoke-Download $Url @('-o', $Path) | Out-Null
   if ($ChecksumUrl) {
-    $published = (Invoke-Native "download of $ChecksumUrl" { curl.exe -fsSL --retry 5 --retry-delay 5 --retry-all-errors $ChecksumUrl }) -join ' '
+    $published = (Invoke-Download $ChecksumUrl @()) -join ' '
     $Sha = $published.Trim().Split(' ')[0]
     if ($Sha -notmatch '^[0-9a-fA-F]{64,128}$') { throw "the published checksum $ChecksumUrl is not a digest" }
   }
