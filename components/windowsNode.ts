@@ -90,7 +90,13 @@ export class WindowsNode extends pulumi.ComponentResource {
                     windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false, patchSettings: { patchMode: "Manual" } },
                 },
             },
-            nodeVmOptions(this),
+            {
+                ...nodeVmOptions(this),
+                // Azure refuses a new osProfile.adminPassword in place ("Changing property 'adminPassword'
+                // is not allowed": hashicorp/terraform#6528) and a new password is no reason to rebuild a
+                // node: it applies to new VMs; rotate existing ones with `az vm user update` (README).
+                ignoreChanges: ["osProfile.adminPassword"],
+            },
         );
         // Windows ships without sshd and never runs custom data: the extension installs it.
         const ssh = new compute.VirtualMachineExtension(

@@ -272,6 +272,11 @@ describe("Windows nodes in the graph (3 nodes)", () => {
         }
     });
 
+    it("a new admin password does not touch existing Windows VMs (Azure refuses it in place)", () => {
+        const vm = run().graph!.one("k8s-win-1-vm");
+        assert.deepStrictEqual((vm as unknown as { options: { ignoreChanges?: string[] } }).options.ignoreChanges, ["osProfile.adminPassword"]);
+    });
+
     it("windowsNodes output: name, private IP and pod /24 per node", () => {
         assert.deepStrictEqual(run().doc!.outputs.windowsNodes, [
             { name: "k8s-win-1", podCidr: "10.244.1.0/24", privateIp: "10.240.0.11" },
