@@ -54,7 +54,7 @@ describe("lifecycle: awaits, replacement and deletion (plan.json options)", () =
         assert.deepStrictEqual(g.one("cluster-rg").options, {});
     });
 
-    it("the recorder also records ignoreChanges and retainOnDelete (none of the stack's resources sets them)", async () => {
+    it("the recorder also records ignoreChanges and retainOnDelete (the stack ignores only the Windows admin password)", async () => {
         mockRuntime();
         const addresses = defaultAddresses(0);
         new Network("opts-net", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" }, { ignoreChanges: ["tags"], retainOnDelete: true });
@@ -62,7 +62,12 @@ describe("lifecycle: awaits, replacement and deletion (plan.json options)", () =
         new k8s.core.v1.Namespace("opts-ns", { metadata: { name: "x" } }, { ignoreChanges: ["metadata.labels"], retainOnDelete: false });
         await settle();
         assert.deepStrictEqual(byName("opts-ns", "opts-ns").options, { ignoreChanges: ["metadata.labels"], retainOnDelete: false });
-        assert.ok(!run().graph!.doc.resources.some((r) => r.options.retainOnDelete || r.options.ignoreChanges), "the stack retains and ignores nothing");
+        const resources = run().graph!.doc.resources;
+        assert.ok(!resources.some((r) => r.options.retainOnDelete), "the stack retains nothing");
+        assert.deepStrictEqual(
+            resources.filter((r) => r.options.ignoreChanges).map((r) => [r.name, r.options.ignoreChanges]),
+            [["k8s-win-1-vm", ["osProfile.adminPassword"]], ["k8s-win-2-vm", ["osProfile.adminPassword"]]],
+        );
     });
 
     it("the sample Service is created only after its Deployment is ready, never while its pods cannot exist", () => {
