@@ -128,3 +128,18 @@ export async function planInProcess(args: string[], out = tmpOut(), dir = ROOT):
     const code = await runCli(["--out", out, ...args], { out: (t) => (stdout += t), err: (t) => (stderr += t) }, dir);
     return result(code, stdout, stderr, out);
 }
+
+let images: { code: number; stdout: string; stderr: string; out: string } | undefined;
+
+/** `npm run plan:images` with the image program's defaults, once per test run, in a child process. */
+export function imagesPlan(): { code: number; stdout: string; stderr: string; out: string } {
+    if (!images) {
+        const out = tmpOut();
+        const res = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), path.join(ROOT, "plan", "imagesCli.ts"), "--out", out, "--quiet"], { encoding: "utf8", env: childEnv, cwd: ROOT });
+        images = { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr, out };
+        if (images.code !== 0) {
+            throw new Error(`npm run plan:images failed (${images.code}): ${images.stderr}`);
+        }
+    }
+    return images;
+}
