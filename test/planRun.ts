@@ -37,6 +37,8 @@ export const SHARED_PLANS: string[][] = [
     ["--config", "kubernetesVersion=1.35.3"],
     // secrets that must appear nowhere, and a region that must reach every Azure resource
     ["--secret", `adminPassword=${SENTINEL_PASSWORD}`, "--secret", `sshPrivateKey=${sentinelPrivateKey()}`, "--config", "azure-native:location=eastus"],
+    // a prebuilt node image (images/): a gallery image version id
+    ["--config", "windowsImage=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images-rg/providers/Microsoft.Compute/galleries/hybridk8s_images/images/windows-node-2022/versions/1.2.3", "--config", "windowsNodeCount=1"],
     // every topology with 1 and 3 nodes and a hostile SSH key comment: PowerShell parses all their scripts
     ...hostilePlans(),
 ];

@@ -38,6 +38,7 @@ function Invoke-Native([string]$What, [scriptblock]$Block) {
   if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE" }
 }
 function ConvertFrom-Base64([string]$Text) { [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Text)) }
+function Get-FsPath([string]$Path) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path) }
 `;
 
 /** The VM's custom data for a node made from the image: its admin's public key, one line. */
@@ -56,18 +57,19 @@ export function imageCustomData(publicKey: string): string {
  */
 export function renderFirstBootTask(): string {
     return `$ErrorActionPreference = 'Stop'
+function Get-FsPath([string]$Path) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path) }
 New-Item -ItemType Directory -Force C:\\var\\log\\kubernetes | Out-Null
 Start-Transcript -Append C:\\var\\log\\kubernetes\\authorized-key.log | Out-Null
 $keys = "$env:ProgramData\\ssh\\administrators_authorized_keys"
 if (Test-Path ${CUSTOM_DATA_FILE}) {
-  $lines = @([IO.File]::ReadAllText('${CUSTOM_DATA_FILE}').Split("\`n") | ForEach-Object { $_.Trim() } | Where-Object { $_ -match ${ps(KEY_PATTERN)} })
+  $lines = @([IO.File]::ReadAllText((Get-FsPath '${CUSTOM_DATA_FILE}')).Split("\`n") | ForEach-Object { $_.Trim() } | Where-Object { $_ -match ${ps(KEY_PATTERN)} })
   if ($lines.Count -eq 0) { Write-Output "${CUSTOM_DATA_FILE} holds no SSH public key" }
   else {
     New-Item -ItemType Directory -Force "$env:ProgramData\\ssh" | Out-Null
     if (-not (Test-Path $keys)) { New-Item -ItemType File $keys | Out-Null }
     & icacls.exe $keys /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' | Out-Null
     if ($LASTEXITCODE -ne 0) { throw "icacls $keys failed with exit code $LASTEXITCODE" }
-    [IO.File]::WriteAllText($keys, (($lines -join "\`n") + "\`n"))
+    [IO.File]::WriteAllText((Get-FsPath $keys), (($lines -join "\`n") + "\`n"))
     Write-Output "installed $($lines.Count) key(s) from ${CUSTOM_DATA_FILE}"
   }
 }
@@ -103,7 +105,7 @@ if (-not (Get-NetFirewallRule -Name sshd -ErrorAction SilentlyContinue)) {
 }
 New-Item -ItemType Directory -Force C:\\k | Out-Null
 $task = 'C:\\k\\${FIRST_BOOT_TASK}.ps1'
-[IO.File]::WriteAllText($task, ${psData(renderFirstBootTask(), `${FIRST_BOOT_TASK}.ps1`)})
+[IO.File]::WriteAllText((Get-FsPath $task), ${psData(renderFirstBootTask(), `${FIRST_BOOT_TASK}.ps1`)})
 $action = New-ScheduledTaskAction -Execute powershell.exe -Argument "-NoProfile -ExecutionPolicy Bypass -File $task"
 $principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\\SYSTEM' -LogonType ServiceAccount -RunLevel Highest
 Register-ScheduledTask -TaskName ${ps(FIRST_BOOT_TASK)} -Action $action -Principal $principal -Trigger (New-ScheduledTaskTrigger -AtStartup) -Force | Out-Null
