@@ -21,9 +21,10 @@ import { digest, powershellCommand } from "../components/scripts/shell";
 import { check } from "../components/validate";
 
 /**
- * What AIB's identity needs on the gallery's resource group: read the gallery and its images,
- * write image versions (learn.microsoft.com/azure/virtual-machines/windows/image-builder-permissions-powershell,
- * "Create an Azure role definition": the image creation role's actions).
+ * What AIB's identity needs on the gallery's resource group to distribute: managed images
+ * write/read/delete, and for a gallery read the gallery and its images and read/write image
+ * versions (learn.microsoft.com/azure/virtual-machines/linux/image-builder-permissions-cli,
+ * "Permission to distribute images"; MicrosoftDocs/azure-docs image-builder-permissions-*.md).
  */
 export const IMAGE_BUILDER_ACTIONS = [
     "Microsoft.Compute/galleries/read",

@@ -2,7 +2,9 @@
 // hash of its inputs, npm run plan:images renders it, and a cluster node made from a gallery image
 // version takes its key in custom data instead of the OpenSSH extension.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ConfigError, parseConfig, parseImage } from "../components/config";
 import { LinuxMaster } from "../components/linuxMaster";
@@ -181,5 +183,31 @@ describe("cluster on a prebuilt image", () => {
         assert.deepStrictEqual((vm.inputs.storageProfile as { imageReference: unknown }).imageReference, { id: GALLERY_VERSION });
         assert.ok(!run.doc!.resources.some((r) => r.name === "k8s-win-1-openssh"));
         assert.match(fs.readFileSync(path.join(run.out, "scripts", "k8s-win-1-vm.custom-data.txt"), "utf8"), /^ssh-(ed25519|rsa) /);
+    });
+});
+
+describe("npm run plan:images: options and exit codes", () => {
+    const run = (args: string[]) => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-images-"));
+        const res = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), path.join(__dirname, "..", "plan", "imagesCli.ts"), "--out", out, "--quiet", ...args], { encoding: "utf8" });
+        return { code: res.status, stdout: res.stdout, stderr: res.stderr, out };
+    };
+
+    it("a bad value exits 1 naming its key and writes nothing; an unknown option exits 2", function () {
+        this.timeout(60000);
+        const bad = run(["--config", "topology=mesh"]);
+        assert.strictEqual(bad.code, 1, bad.stderr);
+        assert.match(bad.stderr, /hybrid-k8s-images:topology/);
+        assert.deepStrictEqual(fs.readdirSync(bad.out), []);
+        assert.strictEqual(run(["--frobnicate"]).code, 2);
+    });
+
+    it("another topology bakes another External network and so another version", function () {
+        this.timeout(60000);
+        const hostGw = run(["--config", "topology=host-gw"]);
+        assert.strictEqual(hostGw.code, 0, hostGw.stderr);
+        const version = (dir: string) => (JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")) as { outputs: Record<string, string> }).outputs.imageVersion;
+        assert.notStrictEqual(version(hostGw.out), version(imagesPlan().out));
+        assert.match(fs.readFileSync(path.join(hostGw.out, "scripts", "02-prepare-features.external-network.ps1"), "utf8"), /-Type L2Bridge/);
     });
 });
