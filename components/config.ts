@@ -29,12 +29,17 @@ export const VALIDATION_MODES = ["enforce", "report"] as const;
 export type ValidationMode = (typeof VALIDATION_MODES)[number];
 
 /** A marketplace image, "publisher:offer:sku:version". */
-export interface ImageRef {
+export interface MarketplaceImage {
     publisher: string;
     offer: string;
     sku: string;
     version: string;
 }
+/** An Azure Compute Gallery image version, by its resource id (a prebuilt node image: images/). */
+export interface GalleryImageVersion {
+    id: string;
+}
+export type ImageRef = MarketplaceImage | GalleryImageVersion;
 
 /** The typed, validated configuration of one stack. Secrets are plain here; index.ts wraps them. */
 export interface ClusterConfig {
@@ -104,7 +109,7 @@ export const KEYS: Record<keyof ClusterConfig, KeySpec> = {
     linuxImage: { kind: "string", default: "Canonical:ubuntu-24_04-lts:server:latest", description: "Master image, publisher:offer:sku:version." },
     windowsServerVersion: { kind: "string", default: "2022", description: "Windows Server release of the nodes: 2022 or 2025 (image, container image tags)." },
     // "" (not set): the marketplace image of windowsServerVersion (components/versions.ts WINDOWS_SERVER)
-    windowsImage: { kind: "string", default: "", description: "Windows Server image, publisher:offer:sku:version; defaults to the Azure Edition image of windowsServerVersion." },
+    windowsImage: { kind: "string", default: "", description: "Windows Server image, publisher:offer:sku:version; defaults to the Azure Edition image of windowsServerVersion; or a gallery image version id (npm run plan:images)." },
     containerdVersion: { kind: "string", default: "2.1.4", description: "containerd on the Linux master (static release)." },
     windowsContainerdVersion: { kind: "string", default: "2.1.4", description: "containerd on Windows nodes." },
     // ghcr.io/flannel-io/flannel:v0.27.4 ships with flannel-cni-plugin v1.8.0-flannel1 (kube-flannel.yml of that release).
@@ -189,7 +194,13 @@ function coerce(key: string, spec: KeySpec, raw: string, issues: ConfigIssue[]):
     }
 }
 
+/** A gallery image version id, as Azure spells it (learn.microsoft.com/rest/api/compute/gallery-image-versions/get). */
+export const GALLERY_IMAGE_VERSION_ID = /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Compute\/galleries\/[\w.]{1,80}\/images\/[-\w.]{1,80}\/versions\/\d+\.\d+\.\d+$/i;
+
 export function parseImage(text: string): ImageRef | undefined {
+    if (text.startsWith("/")) {
+        return GALLERY_IMAGE_VERSION_ID.test(text) ? { id: text } : undefined;
+    }
     const parts = text.split(":");
     if (parts.length !== 4 || parts.some((p) => p.trim() === "" || /\s/.test(p))) {
         return undefined;
@@ -547,8 +558,8 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     const windowsImageText = str("windowsImage") || (release ?? WINDOWS_SERVER["2022"]).image;
     const windowsImage = parseImage(windowsImageText);
     if (!windowsImage) {
-        bad("windowsImage", `${show(windowsImageText)} is not publisher:offer:sku:version, e.g. ${WINDOWS_SERVER["2022"].image}.`);
-    } else if (release && (windowsImage.publisher !== WINDOWS_IMAGE_PUBLISHER || windowsImage.offer !== WINDOWS_IMAGE_OFFER || !windowsImage.sku.startsWith(`${windowsServerVersion}-`))) {
+        bad("windowsImage", `${show(windowsImageText)} is not publisher:offer:sku:version, e.g. ${WINDOWS_SERVER["2022"].image}, nor a gallery image version id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/images/<definition>/versions/<x.y.z>).`);
+    } else if (release && !("id" in windowsImage) && (windowsImage.publisher !== WINDOWS_IMAGE_PUBLISHER || windowsImage.offer !== WINDOWS_IMAGE_OFFER || !windowsImage.sku.startsWith(`${windowsServerVersion}-`))) {
         bad(
             "windowsImage",
             `${show(windowsImageText)} is not Windows Server ${windowsServerVersion} from ${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}; the node images (${release.containerTag}) must match the host build: use ${release.image}, another ${windowsServerVersion}-* SKU, or set windowsServerVersion to the image's release.`,

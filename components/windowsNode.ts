@@ -12,6 +12,7 @@ import { LinuxMaster } from "./linuxMaster";
 import { flannelNetConf, windowsCniConf } from "./manifests/cni";
 import { nodeNic, NodeNetworking, nodeVmArgs, nodeVmOptions } from "./network";
 import { digest, powershellCommand } from "./scripts/shell";
+import { imageCustomData } from "./scripts/image";
 import * as win from "./scripts/windows";
 import { TopologySpec } from "./topology";
 import { check, checkFlannelCniVersion, checkVersion } from "./validate";
@@ -77,6 +78,9 @@ export class WindowsNode extends pulumi.ComponentResource {
         this.podSubnet = node.podCidr;
 
         const nic = nodeNic(`${name}-nic`, net, node.privateIp, undefined, parent);
+        // A prebuilt image (images/) has sshd and a boot task that takes the admin's key from the
+        // custom data; a marketplace image gets both from the OpenSSH extension below.
+        const prebuilt = "id" in args.image;
         this.vm = new compute.VirtualMachine(
             `${name}-vm`,
             {
@@ -88,6 +92,7 @@ export class WindowsNode extends pulumi.ComponentResource {
                     // No automatic updates: a node must not reboot at an arbitrary time. Azure requires
                     // patch mode Manual with automatic updates off.
                     windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false, patchSettings: { patchMode: "Manual" } },
+                    customData: prebuilt ? Buffer.from(imageCustomData(args.sshPublicKey)).toString("base64") : undefined,
                 },
             },
             {
@@ -99,20 +104,22 @@ export class WindowsNode extends pulumi.ComponentResource {
             },
         );
         // Windows ships without sshd and never runs custom data: the extension installs it.
-        const ssh = new compute.VirtualMachineExtension(
-            `${name}-openssh`,
-            {
-                resourceGroupName: net.resourceGroupName,
-                location: net.location,
-                vmName: this.vm.name,
-                publisher: "Microsoft.Compute",
-                type: "CustomScriptExtension",
-                typeHandlerVersion: "1.10",
-                autoUpgradeMinorVersion: true,
-                settings: { commandToExecute: powershellCommand(win.renderOpenSshSetup(args.sshPublicKey)) },
-            },
-            parent,
-        );
+        const ssh = prebuilt
+            ? this.vm
+            : new compute.VirtualMachineExtension(
+                  `${name}-openssh`,
+                  {
+                      resourceGroupName: net.resourceGroupName,
+                      location: net.location,
+                      vmName: this.vm.name,
+                      publisher: "Microsoft.Compute",
+                      type: "CustomScriptExtension",
+                      typeHandlerVersion: "1.10",
+                      autoUpgradeMinorVersion: true,
+                      settings: { commandToExecute: powershellCommand(win.renderOpenSshSetup(args.sshPublicKey)) },
+                  },
+                  parent,
+              );
 
         const connection: command.types.input.remote.ConnectionArgs = (this.connection = {
             host: node.privateIp,

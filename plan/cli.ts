@@ -280,7 +280,7 @@ export function removePreviousPlan(dir: string): number {
     return removed;
 }
 
-function writeFiles(dir: string, files: Array<{ path: string; content: string }>): void {
+export function writeFiles(dir: string, files: Array<{ path: string; content: string }>): void {
     fs.mkdirSync(dir, { recursive: true });
     removePreviousPlan(dir);
     for (const f of files) {

@@ -23,6 +23,9 @@ const ARM_TYPES: Record<string, string> = {
     "azure-native:network:NetworkInterface": "Microsoft.Network/networkInterfaces",
     "azure-native:compute:VirtualMachine": "Microsoft.Compute/virtualMachines",
     "azure-native:compute:VirtualMachineExtension": "Microsoft.Compute/virtualMachines/vm/extensions",
+    "azure-native:compute:Gallery": "Microsoft.Compute/galleries",
+    "azure-native:managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "azure-native:virtualmachineimages:VirtualMachineImageTemplate": "Microsoft.VirtualMachineImages/imageTemplates",
 };
 
 /**
@@ -62,12 +65,20 @@ current-context: kubernetes-admin@kubernetes
 function armId(type: string, name: string, inputs: Record<string, unknown>): string {
     const rg = typeof inputs.resourceGroupName === "string" ? inputs.resourceGroupName : "rg";
     const base = `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${type.endsWith("ResourceGroup") ? name : rg}`;
-    const arm = ARM_TYPES[type];
+    // an image definition lives under its gallery
+    const arm = type === "azure-native:compute:GalleryImage" ? `Microsoft.Compute/galleries/${String(inputs.galleryName)}/images` : ARM_TYPES[type];
     if (arm === undefined) {
         return `${base}/providers/${type}/${name}`;
     }
     return arm === "" ? base : `${base}/providers/${arm}/${name}`;
 }
+
+/** Resources the program names itself: Azure's name is that input, not Pulumi's resource name. */
+const NAME_INPUTS: Record<string, string> = {
+    "azure-native:compute:Gallery": "galleryName",
+    "azure-native:compute:GalleryImage": "galleryImageName",
+    "azure-native:virtualmachineimages:VirtualMachineImageTemplate": "imageTemplateName",
+};
 
 export class PlanMocks implements Mocks {
     /** `location`: the provider's default region, as azure-native takes it from `azure-native:location`. */
@@ -76,11 +87,16 @@ export class PlanMocks implements Mocks {
     newResource(args: MockResourceArgs): MockResourceResult {
         const inputs = args.inputs as Record<string, unknown>;
         if (args.type.startsWith("azure-native:")) {
-            const state: Record<string, unknown> = { ...inputs, name: args.name, location: inputs.location ?? this.location };
+            const named = NAME_INPUTS[args.type] ? inputs[NAME_INPUTS[args.type]] : undefined;
+            const name = typeof named === "string" ? named : args.name;
+            const state: Record<string, unknown> = { ...inputs, name, location: inputs.location ?? this.location };
             if (args.type === "azure-native:network:PublicIPAddress") {
                 state.ipAddress = afterApply(`public IP of ${args.name}`);
             }
-            return { id: armId(args.type, args.name, inputs), state };
+            if (args.type === "azure-native:managedidentity:UserAssignedIdentity") {
+                state.principalId = afterApply(`principal id of ${args.name}`);
+            }
+            return { id: armId(args.type, name, inputs), state };
         }
         if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
             const match = STDOUT.find(([re]) => re.test(args.name));

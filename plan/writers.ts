@@ -185,11 +185,13 @@ const COMMAND_TYPES = new Set(["command:remote:Command", "command:local:Command"
 /** One script per command step (create, and delete where set), decoded to the text that runs. */
 export function scriptArtifacts(doc: PlanDocument): Artifact[] {
     const out: Artifact[] = [];
-    // A VM's custom data is the first thing that runs on it (the master's cloud-init).
+    // A VM's custom data is the first thing that runs on it (the master's cloud-init); on a
+    // Windows VM from a prebuilt image it is data, the key its boot task installs.
     for (const r of doc.resources.filter((x) => x.type === "azure-native:compute:VirtualMachine")) {
         const os = r.inputs.osProfile as Record<string, Json> | undefined;
         if (typeof os?.customData === "string") {
-            out.push({ path: `scripts/${r.name}.cloud-init.yaml`, content: Buffer.from(os.customData, "base64").toString("utf8") });
+            const windows = os.windowsConfiguration !== undefined;
+            out.push({ path: `scripts/${r.name}.${windows ? "custom-data.txt" : "cloud-init.yaml"}`, content: Buffer.from(os.customData, "base64").toString("utf8") });
         }
     }
     // A VM extension's command is a script too (the Windows OpenSSH setup).

@@ -80,7 +80,7 @@ describe("config", () => {
         assert.strictEqual(cfg.windowsServerVersion, "2025");
         assert.deepStrictEqual(cfg.windowsImage, { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2025-datacenter-azure-edition", version: "latest" });
         const core = parseConfig({ ...GOOD, "hybrid-k8s:windowsServerVersion": "2025", "hybrid-k8s:windowsImage": "MicrosoftWindowsServer:WindowsServer:2025-datacenter-core-g2:latest" }, { mode: "up" });
-        assert.strictEqual(core.windowsImage.sku, "2025-datacenter-core-g2");
+        assert.deepStrictEqual(core.windowsImage, { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2025-datacenter-core-g2", version: "latest" });
     });
 
     it("accepts keys without the namespace and ignores other namespaces", () => {

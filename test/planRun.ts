@@ -38,6 +38,8 @@ export const SHARED_PLANS: string[][] = [
     ["--config", "windowsServerVersion=2025"],
     // secrets that must appear nowhere, and a region that must reach every Azure resource
     ["--secret", `adminPassword=${SENTINEL_PASSWORD}`, "--secret", `sshPrivateKey=${sentinelPrivateKey()}`, "--config", "azure-native:location=eastus"],
+    // a prebuilt node image (images/): a gallery image version id
+    ["--config", "windowsImage=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images-rg/providers/Microsoft.Compute/galleries/hybridk8s_images/images/windows-node-2022/versions/1.2.3", "--config", "windowsNodeCount=1"],
     // every topology with 1 and 3 nodes and a hostile SSH key comment: PowerShell parses all their scripts
     ...hostilePlans(),
 ];
@@ -128,4 +130,19 @@ export async function planInProcess(args: string[], out = tmpOut(), dir = ROOT):
     let stderr = "";
     const code = await runCli(["--out", out, ...args], { out: (t) => (stdout += t), err: (t) => (stderr += t) }, dir);
     return result(code, stdout, stderr, out);
+}
+
+let images: { code: number; stdout: string; stderr: string; out: string } | undefined;
+
+/** `npm run plan:images` with the image program's defaults, once per test run, in a child process. */
+export function imagesPlan(): { code: number; stdout: string; stderr: string; out: string } {
+    if (!images) {
+        const out = tmpOut();
+        const res = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), path.join(ROOT, "plan", "imagesCli.ts"), "--out", out, "--quiet"], { encoding: "utf8", env: childEnv, cwd: ROOT });
+        images = { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr, out };
+        if (images.code !== 0) {
+            throw new Error(`npm run plan:images failed (${images.code}): ${images.stderr}`);
+        }
+    }
+    return images;
 }

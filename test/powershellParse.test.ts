@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ps, psData } from "../components/scripts/shell";
 import { hostileSshKey } from "./fixtures";
-import { cachedPlan, hostilePlans } from "./planRun";
+import { cachedPlan, hostilePlans, imagesPlan } from "./planRun";
 import { CommandUse, parseFiles, parseScripts, runPwsh } from "./pwsh/pwsh";
 import { NATIVE_PROGRAMS, WINDOWS_51_COMMANDS } from "./pwsh/windows51";
 
@@ -32,11 +32,15 @@ describe("PowerShell parses every Windows script (pwsh)", function () {
             const dir = path.join(run.out, "scripts");
             files.push(...fs.readdirSync(dir).filter((f) => f.endsWith(".ps1")).map((f) => path.join(dir, f)));
         }
+        // the image program's build steps and what they carry (npm run plan:images)
+        const images = imagesPlan();
+        const dir = path.join(images.out, "scripts");
+        files.push(...fs.readdirSync(dir).filter((f) => f.endsWith(".ps1")).map((f) => path.join(dir, f)));
     });
 
     it("every rendered script and every script it carries parses, with no 5.1-only syntax", () => {
         // the step scripts and what they carry (service start scripts, boot tasks) of each kind
-        for (const kind of ["openssh", "ready", "prepare-features", "features-ready", "prepare-runtime", "join", "check-node", "start-kubelet", "start-kube-proxy", "start-flanneld", "start-hybrid-k8s-l2bridge", "external-network", "prepull"]) {
+        for (const kind of ["openssh", "ready", "prepare-features", "features-ready", "prepare-runtime", "join", "check-node", "start-kubelet", "start-kube-proxy", "start-flanneld", "start-hybrid-k8s-l2bridge", "external-network", "prepull", "image-setup", "hybrid-k8s-authorized-key", "image-cleanup"]) {
             assert.ok(files.some((f) => f.includes(`-${kind}.ps1`) || f.includes(`.${kind}.ps1`)), `the plan rendered ${kind}`);
         }
         const report = parseFiles(files);

@@ -102,6 +102,13 @@ function global:Register-ScheduledTask([string]$TaskName, $Action, $Principal, $
   $file = ($Action.Argument -split '-File ')[1]
   $W.tasks | Add-Member -Force $TaskName ([pscustomobject]@{ file = $file; atStartup = [bool]($Trigger -and $Trigger.AtStartup) })
 }
+function global:Get-ScheduledTask([string]$TaskName, $ErrorAction) {
+  # tasks run to their end when started: a registered task is never seen running
+  if ($W.tasks.PSObject.Properties.Name -contains $TaskName) { [pscustomobject]@{ TaskName = $TaskName; State = 'Ready' } }
+}
+# --- Defender: exclusions are recorded as calls
+function global:Add-MpPreference([string[]]$ExclusionPath) { Add-Call 'Add-MpPreference' $ExclusionPath }
+function global:Get-MpPreference { [pscustomobject]@{ ExclusionPath = @($W.calls | Where-Object { $_.cmd -eq 'Add-MpPreference' } | ForEach-Object { $_.args }) } }
 function global:Start-ScheduledTask([string]$TaskName) {
   Add-Call 'Start-ScheduledTask' @($TaskName)
   $t = $W.tasks.$TaskName

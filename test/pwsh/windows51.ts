@@ -8,7 +8,8 @@
 // - Windows Server modules (present on Server 2022/2025, not in PowerShell itself):
 //   ServerManager (Get/Install-WindowsFeature), Dism (Add-WindowsCapability), NetSecurity
 //   (Get/New-NetFirewallRule), NetTCPIP (Get-NetRoute), ScheduledTasks, HostNetworkingService
-//   (Get-HnsNetwork, Get-HnsEndpoint; installed with the Containers feature):
+//   (Get-HnsNetwork, Get-HnsEndpoint; installed with the Containers feature), Defender
+//   (Add-MpPreference, Get-MpPreference; the image build checks Get-Command before using them):
 //   learn.microsoft.com/powershell/module/<module>/?view=windowsserver2022-ps.
 // - hns.psm1 functions: the pinned microsoft/SDN Kubernetes/windows/hns.psm1 (test/fixtures/hns.psm1);
 //   their parameters are read from that file by the tests, not listed here.
@@ -58,6 +59,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "ForEach-Object": cmd(),
     "Where-Object": cmd("EQ"),
     "Import-Module": cmd("DisableNameChecking", "Name"),
+    "Get-Command": cmd("Name", "ErrorAction"),
     // Microsoft.PowerShell.Host, Microsoft.PowerShell.Archive, CimCmdlets
     "Start-Transcript": cmd("Append", "Path"),
     "Stop-Transcript": cmd(),
@@ -77,6 +79,11 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "New-ScheduledTaskTrigger": cmd("AtStartup"),
     "Register-ScheduledTask": cmd("TaskName", "Action", "Principal", "Trigger", "Force"),
     "Start-ScheduledTask": cmd("TaskName"),
+    "Get-ScheduledTask": cmd("TaskName", "ErrorAction"),
+    // Defender (Server 2016 and later): learn.microsoft.com/powershell/module/defender/add-mppreference
+    // and get-mppreference ?view=windowsserver2022-ps (image build only)
+    "Add-MpPreference": cmd("ExclusionPath"),
+    "Get-MpPreference": cmd(),
     "Get-HnsNetwork": cmd(),
     "Get-HnsEndpoint": cmd(),
 };

@@ -1,0 +1,80 @@
+// The image program's configuration (namespace hybrid-k8s-images): the source image, the versions
+// baked in and the topology the image's External HNS network is made for. Defaults are the
+// cluster's (components/config.ts KEYS), so an image built with defaults matches a cluster planned
+// with defaults. Pure: text in, typed config or every problem out.
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { ConfigError, ConfigIssue, KEYS, MarketplaceImage, parseImage, Topology, TOPOLOGIES, WINDOWS_IMAGE_OFFER, WINDOWS_IMAGE_PUBLISHER } from "../components/config";
+import { FLANNEL_CNI_VERSION, SEMVER } from "../components/versions";
+import { WindowsVersions } from "../components/scripts/windows";
+
+export const IMAGE_PROJECT = "hybrid-k8s-images";
+
+export interface ImageConfig {
+    source: MarketplaceImage;
+    topology: Topology;
+    versions: WindowsVersions;
+    buildVmSize: string;
+    pullSampleImage: boolean;
+}
+
+interface Declared {
+    type: "string" | "boolean";
+    default: string | boolean;
+}
+
+/** The keys and defaults images/Pulumi.yaml declares (one list: the program reads that file). */
+export function declaredKeys(): Record<string, Declared> {
+    const doc = yaml.load(fs.readFileSync(path.join(__dirname, "Pulumi.yaml"), "utf8")) as { config: Record<string, Declared> };
+    return doc.config;
+}
+
+/** `raw`: values by key without the namespace, as set; unset keys take Pulumi.yaml's defaults. */
+export function parseImageConfig(raw: Record<string, string>): ImageConfig {
+    const keys = declaredKeys();
+    const issues: ConfigIssue[] = [];
+    const bad = (key: string, message: string) => issues.push({ key, message, namespace: IMAGE_PROJECT });
+    for (const key of Object.keys(raw)) {
+        if (!(key in keys)) {
+            bad(key, `is not a key of ${IMAGE_PROJECT} (${Object.keys(keys).join(", ")}).`);
+        }
+    }
+    const str = (key: string) => raw[key] ?? String(keys[key].default);
+
+    const source = parseImage(str("windowsImage"));
+    if (!source || "id" in source || source.publisher !== WINDOWS_IMAGE_PUBLISHER || source.offer !== WINDOWS_IMAGE_OFFER || !/^2022-/.test(source.sku)) {
+        bad("windowsImage", `"${str("windowsImage")}" is not a Windows Server 2022 marketplace image (${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}:2022-…:version).`);
+    }
+    const topology = str("topology") as Topology;
+    if (!TOPOLOGIES.includes(topology)) {
+        bad("topology", `"${topology}" is not one of ${TOPOLOGIES.join(", ")}.`);
+    }
+    // the same order as the cluster's (index.ts): the runtime step records them as JSON, and a node
+    // made from the image skips its downloads only when that record is equal
+    const versions: WindowsVersions = {
+        kubernetesVersion: str("kubernetesVersion"),
+        containerdVersion: str("windowsContainerdVersion"),
+        flannelVersion: str("flannelVersion"),
+        flannelCniPluginVersion: str("flannelCniPluginVersion"),
+        cniPluginsVersion: str("cniPluginsVersion"),
+        sdnPluginsVersion: str("sdnPluginsVersion"),
+    };
+    for (const key of ["kubernetesVersion", "windowsContainerdVersion", "flannelVersion", "flannelCniPluginVersion", "cniPluginsVersion", "sdnPluginsVersion"]) {
+        if (!(key === "flannelCniPluginVersion" ? FLANNEL_CNI_VERSION : SEMVER).test(str(key))) {
+            bad(key, `"${str(key)}" is not a version; the cluster's default is ${String(KEYS[key as keyof typeof KEYS].default)}.`);
+        }
+    }
+    const pull = str("pullSampleImage");
+    if (pull !== "true" && pull !== "false") {
+        bad("pullSampleImage", `"${pull}" is not a boolean; use true or false.`);
+    }
+    const buildVmSize = str("buildVmSize");
+    if (!/^Standard_[A-Za-z0-9_]+$/.test(buildVmSize)) {
+        bad("buildVmSize", `"${buildVmSize}" is not a VM size like Standard_D4s_v5.`);
+    }
+    if (issues.length) {
+        throw new ConfigError(issues);
+    }
+    return { source: source as MarketplaceImage, topology, versions, buildVmSize, pullSampleImage: pull === "true" };
+}

@@ -1,0 +1,47 @@
+// The image program: one prebuilt Windows node image, built by Azure VM Image Builder from the
+// very scripts the cluster's nodes run, published to an Azure Compute Gallery. Built once, shared
+// by many clusters: set the cluster's `hybrid-k8s:windowsImage` to the `imageVersionId` output.
+//
+//   cd images && pulumi stack init dev && pulumi config set azure-native:location westeurope && pulumi up
+//   npm run plan:images          # offline: the template and its scripts, as the plan shows the cluster's
+import * as pulumi from "@pulumi/pulumi";
+import { KEYS } from "../components/config";
+import { planAddresses } from "../components/addressing";
+import { sampleImage } from "../components/manifests/sample";
+import { WINDOWS_SERVER } from "../components/versions";
+import { imageSteps, imageVersionName } from "../components/scripts/image";
+import { topologySpec } from "../components/topology";
+import { IMAGE_PROJECT, parseImageConfig } from "./config";
+import { WindowsImage } from "./windowsImage";
+
+// every key of this project's namespace, as set (pulumi config or the plan's --config)
+const raw: Record<string, string> = {};
+for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (key.startsWith(`${IMAGE_PROJECT}:`)) {
+        raw[key.slice(IMAGE_PROJECT.length + 1)] = value;
+    }
+}
+const cfg = parseImageConfig(raw);
+
+// The build machine is node 1 of the cluster's default address plan: only the CNI config the
+// runtime step writes depends on it, and the image removes that file before it is captured.
+const addresses = planAddresses({ vnetCidr: String(KEYS.vnetCidr.default), podCidr: String(KEYS.podCidr.default), serviceCidr: String(KEYS.serviceCidr.default), windowsNodeCount: 1 });
+const steps = imageSteps({
+    spec: topologySpec(cfg.topology),
+    versions: cfg.versions,
+    // the image program builds Windows Server 2022 images (images/config.ts): ltsc2022
+    prePull: cfg.pullSampleImage ? [sampleImage(WINDOWS_SERVER["2022"])] : [],
+    buildNode: addresses.windows[0],
+    cidrs: { podCidr: addresses.podCidr, serviceCidr: addresses.serviceCidr, vnetCidr: addresses.vnetCidr },
+});
+const s = cfg.source;
+const version = imageVersionName(`${s.publisher}:${s.offer}:${s.sku}:${s.version}`, steps);
+
+const image = new WindowsImage("winimg", { source: cfg.source, steps, version, vmSize: cfg.buildVmSize, tags: { "hybrid-k8s-image": version } });
+
+export const imageVersion = version;
+/** The cluster's `hybrid-k8s:windowsImage`. */
+export const imageVersionId = image.imageVersionId;
+export const imageTemplateName = image.templateName;
+export const resourceGroupName = image.resourceGroupName;
+export const topology = cfg.topology;

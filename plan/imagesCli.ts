@@ -1,0 +1,157 @@
+// `npm run plan:images`: evaluates the image program (images/index.ts) offline, as `npm run plan`
+// does the cluster, and writes what `pulumi up` in images/ would create: plan.json, the image
+// template's inputs (template.json) and the scripts its customizers run, decoded, one file per
+// step in build order (scripts/NN-<step>.ps1), with the scripts they carry beside them.
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigError } from "../components/config";
+import { decodePowerShell, embeddedData } from "../components/scripts/shell";
+import { IMAGE_PROJECT, parseImageConfig } from "../images/config";
+import { checkOutDir, Io, removePreviousPlan, UsageError, writeFiles } from "./cli";
+import type { PlanDocument } from "./evaluate";
+import { MOCK_LOCATION } from "./mocks";
+
+const ROOT = path.resolve(__dirname, "..");
+const DEFAULT_OUT = path.join(ROOT, "out", "images");
+export const TEMPLATE_TYPE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate";
+
+export const IMAGES_USAGE = `Usage: npm run plan:images -- [options]
+
+Evaluates the image program (images/) offline and writes what \`pulumi up\` there would create:
+plan.json, template.json (the image template) and scripts/ (each build step's script, decoded).
+
+Options (each also as --name=value):
+  --config key=value   set a config value (repeatable; the ${IMAGE_PROJECT}: prefix is optional)
+  --out DIR            where to write (default out/images/); a folder the plan did not write must be empty
+  --quiet              print only the summary line
+  -h, --help           show this help
+
+Exit codes: 0 plan written; 1 invalid configuration; 2 usage error; 3 the program failed.
+`;
+
+export interface ImagesCliOptions {
+    out: string;
+    quiet: boolean;
+    help: boolean;
+    config: Record<string, string>;
+}
+
+export function parseImagesArgs(argv: string[], cwd = process.cwd()): ImagesCliOptions {
+    const opts: ImagesCliOptions = { out: DEFAULT_OUT, quiet: false, help: false, config: {} };
+    for (let i = 0; i < argv.length; i++) {
+        const raw = argv[i];
+        const eq = raw.startsWith("--") ? raw.indexOf("=") : -1;
+        const flag = eq > 0 ? raw.slice(0, eq) : raw;
+        const value = (): string => {
+            const v = eq > 0 ? raw.slice(eq + 1) : argv[++i];
+            if (v === undefined) {
+                throw new UsageError(`${flag} needs a value`);
+            }
+            return v;
+        };
+        if (flag === "--config") {
+            const kv = value();
+            const j = kv.indexOf("=");
+            if (j <= 0) {
+                throw new UsageError(`--config takes key=value, e.g. --config ${IMAGE_PROJECT}:topology=host-gw`);
+            }
+            const key = kv.slice(0, j);
+            opts.config[key.includes(":") ? key : `${IMAGE_PROJECT}:${key}`] = kv.slice(j + 1);
+        } else if (flag === "--out") {
+            opts.out = path.resolve(cwd, value());
+        } else if (flag === "--quiet") {
+            opts.quiet = true;
+        } else if (flag === "-h" || flag === "--help") {
+            opts.help = true;
+        } else {
+            throw new UsageError(`unknown option ${raw}; see --help`);
+        }
+    }
+    return opts;
+}
+
+type Inputs = Record<string, unknown>;
+
+/** template.json and the step scripts of a planned image program. */
+export function imageArtifacts(doc: PlanDocument): Array<{ path: string; content: string }> {
+    const template = doc.resources.find((r) => r.type === TEMPLATE_TYPE);
+    if (!template) {
+        return [];
+    }
+    const files = [{ path: "template.json", content: JSON.stringify(template.inputs, null, 2) + "\n" }];
+    const steps = (template.inputs.customize ?? []) as Inputs[];
+    steps.forEach((step, i) => {
+        const base = `scripts/${String(i + 1).padStart(2, "0")}-${String(step.name)}`;
+        const inline = (step.inline ?? []) as string[];
+        const script = inline.length === 1 ? decodePowerShell(inline[0]) : undefined;
+        if (script !== undefined) {
+            files.push({ path: `${base}.ps1`, content: script });
+            files.push(...embeddedData(script).map((d) => ({ path: `${base}.${d.name}`, content: d.value })));
+        }
+    });
+    return files;
+}
+
+export async function runImagesCli(argv: string[], io: Io): Promise<number> {
+    let opts: ImagesCliOptions;
+    try {
+        opts = parseImagesArgs(argv);
+        if (opts.help) {
+            io.out(IMAGES_USAGE);
+            return 0;
+        }
+        checkOutDir(opts.out);
+    } catch (e) {
+        if (e instanceof UsageError) {
+            io.err(`plan:images: ${e.message}\n`);
+            return 2;
+        }
+        throw e;
+    }
+    const config: Record<string, string> = { "azure-native:location": MOCK_LOCATION, ...opts.config };
+    const ours: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config)) {
+        if (key.startsWith(`${IMAGE_PROJECT}:`)) {
+            ours[key.slice(IMAGE_PROJECT.length + 1)] = value;
+        }
+    }
+    try {
+        parseImageConfig(ours);
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            const removed = fs.existsSync(opts.out) ? removePreviousPlan(opts.out) : 0;
+            io.err(`${e.message}\nNo plan written.${removed ? ` Removed the previous plan's ${removed} files from ${opts.out}.` : ""}\n`);
+            return 1;
+        }
+        throw e;
+    }
+    const { evaluate } = await import("./evaluate");
+    let doc: PlanDocument;
+    try {
+        doc = (await evaluate({ project: IMAGE_PROJECT, stack: "images", config, secretKeys: [], program: path.join(ROOT, "images", "index") })).document;
+    } catch (e) {
+        io.err(`plan:images: the program failed: ${e instanceof Error ? e.message : String(e)}\nNo plan written.\n`);
+        return 3;
+    }
+    doc.config = config;
+    const files = [{ path: "plan.json", content: JSON.stringify(doc, null, 2) + "\n" }, ...imageArtifacts(doc)];
+    writeFiles(opts.out, files);
+    if (!opts.quiet) {
+        for (const r of doc.resources) {
+            io.out(`${r.type}  ${r.name}\n`);
+        }
+    }
+    const out = doc.outputs as Record<string, unknown>;
+    io.out(`image version ${String(out.imageVersion)}: ${files.length} files in ${path.relative(process.cwd(), opts.out) || "."}; the cluster takes it as hybrid-k8s:windowsImage=${String(out.imageVersionId)}\n`);
+    return 0;
+}
+
+if (require.main === module) {
+    runImagesCli(process.argv.slice(2), { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }).then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            process.stderr.write(`plan:images: failed: ${e instanceof Error ? e.message : String(e)}\n`);
+            process.exit(3);
+        },
+    );
+}
