@@ -119,6 +119,20 @@ describe("Monte Carlo model of pulumi up", () => {
             assert.strictEqual(deployment.deps.filter((d) => mm.steps[d].type === "model:background-pull").length, 3);
         });
 
+        it("Azure creates draw from the subscription's buckets: every ARM write, and Put VM for VMs only", () => {
+            const mm = buildModel(plan(1), "stock");
+            const names = (st: Model["steps"][number]) => st.buckets.map((b) => mm.buckets[b].name);
+            assert.deepStrictEqual(names(mm.steps.find((s) => s.name === "k8s-win-1-vm")!), ["ARM subscription writes", "Compute Put VM"]);
+            assert.deepStrictEqual(names(mm.steps.find((s) => s.name === "k8s-win-1-openssh")!), ["ARM subscription writes", "Compute Update VM (extensions)"]);
+            assert.deepStrictEqual(names(mm.steps.find((s) => s.name === "k8s-win-1-nic")!), ["ARM subscription writes"]);
+            assert.deepStrictEqual(names(mm.steps.find((s) => s.name === "k8s-win-1-join")!), []);
+            assert.ok(mm.steps.find((s) => s.name === "k8s-win-1-join")!.ssh);
+            // with a tiny write bucket the creates queue for tokens
+            const tight = { ...mm, buckets: mm.buckets.map((b) => ({ ...b, capacity: 1, refillPerMinute: 1 })) };
+            assert.ok(runOnce(tight, medianDurations(tight), { cap: Infinity }).waits.throttle > 0);
+            assert.strictEqual(runOnce(mm, medianDurations(mm), { cap: Infinity }).waits.throttle, 0);
+        });
+
         it("stock: the typical run's critical path is the Windows chain through the reboot and the image pull", () => {
             const cp = criticalPath(buildModel(plan(1), "stock"), { cap: Infinity });
             const names = cp.steps.map((s) => s.name);
