@@ -1,25 +1,32 @@
 // `npm run bench`: how the plan scales with the number of Windows nodes, and the modeled time to
 // a working cluster. For windowsNodeCount 1, 10, 50 and 100 it runs `npm run plan` (the whole
 // command, as a user runs it: start-up, evaluation, graphs, files) and reports its wall time and
-// peak memory against the goal below; it also schedules each plan's graph with the duration table
-// in plan/durations.ts: the makespan at Pulumi's default cap (4 x CPUs) and at the recommended
-// --parallel, and the sequential time (the seed's manual procedure). Prints a table and writes
-// out/bench.json. Exit 1 when two evaluations of one stack differ. Options: --help, --quick (1 and 10 only).
+// peak memory against the goal below. It then models `pulumi up` on each plan's graph by Monte
+// Carlo (plan/montecarlo.ts): every step's duration drawn from its distribution in
+// plan/durations.ts, for two image kinds (stock, prebuilt), at the recommended --parallel and at
+// Pulumi's default (4 x CPUs), with Azure's API throttling and the master's sshd limits
+// (plan/limits.ts); a fixed seed, so the figures are the same on every run. Prints the p50/p90
+// table and the critical path of the typical one-node run, and writes out/bench.json.
+// Exit 1 when two evaluations of one stack differ. Options: --help, --quick (1 and 10 only), --runs N.
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { durationOf } from "../plan/durations";
+import { describeBasis, durationOf, IMAGE_KINDS, ImageKind } from "../plan/durations";
 import { PlanDocument, PlanResource } from "../plan/evaluate";
 import { recommendedParallelism } from "../plan/graph";
-import { sequentialTime, simulate } from "../plan/schedule";
+import { AZURE_BUCKETS, MASTER_MAX_STARTUPS, planQuotaWarnings, pulumiDefaultParallel, TYPICAL_QUOTA } from "../plan/limits";
+import { buildModel, criticalPath, monteCarlo, MonteCarloResult } from "../plan/montecarlo";
+import { sequentialTime } from "../plan/schedule";
 
-const USAGE = `Usage: npm run bench [-- --quick]
+const USAGE = `Usage: npm run bench [-- --quick] [-- --runs N]
 
 Plans the dev stack with 1, 10, 50 and 100 Windows nodes (--quick: 1 and 10), reports the plan
 command's wall time and peak memory against the goal (N=50 under ${5} s, N=100 under ${10} s and
-1 GiB) and the modeled time to a working cluster, and writes out/bench.json.
+1 GiB), and models the time to a working cluster by Monte Carlo (--runs per figure, default
+${1000}; fixed seed): p50 and p90 for stock and prebuilt Windows images, at the recommended
+--parallel and at Pulumi's default (4 x CPUs). Prints the critical path; writes out/bench.json.
 Exit codes: 0 done, 1 a plan failed or two plans of one stack differ, 2 usage error.
 `;
 
@@ -27,7 +34,13 @@ Exit codes: 0 done, 1 a plan failed or two plans of one stack differ, 2 usage er
 export const GOAL = { seconds: { 50: 5, 100: 10 } as Record<number, number>, maxRssMbAt100: 1024 };
 
 const ROOT = path.resolve(__dirname, "..");
-const defaultCap = 4 * os.cpus().length;
+/** The speed goal for `pulumi up` in the model (minutes; p90 at 50 nodes over p50 at 1, prebuilt). */
+export const MODEL_GOAL = { prebuiltP50: 9, stockP50: 17, ratio: 1.2 };
+const SEED = 20261125;
+// Pulumi's default on this machine (PULUMI_PARALLEL is not consulted: the figures must not depend on the shell)
+const defaultCap = pulumiDefaultParallel(os.cpus().length);
+
+type Figure = Pick<MonteCarloResult, "p50" | "p90"> & { meanWaitMinutes: { slot: number; throttle: number; ssh: number } };
 
 interface Row {
     windowsNodes: number;
@@ -35,10 +48,18 @@ interface Row {
     maxRssMb: number;
     resources: number;
     recommendedParallel: number;
-    makespanRecommended: number;
-    makespanDefaultCap: number;
+    /** Minutes to a working cluster, per image kind, at the recommended --parallel and at Pulumi's default. */
+    model: Record<ImageKind, { recommended: Figure; defaultCap: Figure }>;
+    /** Every step one after another at its median (stock), as the seed's manual procedure runs. */
     sequential: number;
+    quotaWarnings: string[];
     planInputsDigest: string;
+}
+
+const r2 = (x: number) => +x.toFixed(2);
+
+function figure(m: MonteCarloResult): Figure {
+    return { p50: r2(m.p50), p90: r2(m.p90), meanWaitMinutes: { slot: r2(m.meanWaits.slot), throttle: r2(m.meanWaits.throttle), ssh: r2(m.meanWaits.ssh) } };
 }
 
 /** One `npm run plan` (the same node flags as the npm script), timed, with its peak memory. */
@@ -73,62 +94,145 @@ function main(): number {
         process.stdout.write(USAGE);
         return 0;
     }
-    const unknown = args.filter((a) => a !== "--quick" && a !== "--full");
+    let runs = 1000;
+    const rest: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        const m = /^--runs(?:=(.*))?$/.exec(a);
+        if (m) {
+            const v = m[1] ?? args[++i];
+            runs = Number(v);
+            if (!Number.isInteger(runs) || runs < 10) {
+                process.stderr.write(`bench: --runs needs a whole number of at least 10\n${USAGE}`);
+                return 2;
+            }
+        } else {
+            rest.push(a);
+        }
+    }
+    const unknown = rest.filter((a) => a !== "--quick" && a !== "--full");
     if (unknown.length) {
         process.stderr.write(`bench: unknown option ${unknown[0]}\n${USAGE}`);
         return 2;
     }
-    const counts = args.includes("--quick") ? [1, 10] : [1, 10, 50, 100];
+    const counts = rest.includes("--quick") ? [1, 10] : [1, 10, 50, 100];
     const rows: Row[] = [];
+    const paths: Partial<Record<ImageKind, ReturnType<typeof criticalPath>>> = {};
+    let modelMs = 0;
     for (const n of counts) {
         const { seconds, maxRssMb, doc } = planOnce(n);
         const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
-        const d = (u: string) => durationOf(byUrn.get(u) as PlanResource);
         const rec = recommendedParallelism(doc).recommended;
+        const t0 = Date.now();
+        const model = {} as Row["model"];
+        for (const kind of IMAGE_KINDS) {
+            const mm = buildModel(doc, kind);
+            model[kind] = {
+                recommended: figure(monteCarlo(mm, { cap: rec }, runs, SEED)),
+                defaultCap: figure(monteCarlo(mm, { cap: defaultCap }, runs, SEED)),
+            };
+            if (n === 1) {
+                paths[kind] = criticalPath(mm, { cap: rec });
+            }
+        }
+        modelMs += Date.now() - t0;
         rows.push({
             windowsNodes: n,
-            planSeconds: +seconds.toFixed(2),
+            planSeconds: r2(seconds),
             maxRssMb: Math.round(maxRssMb),
             resources: doc.resources.length,
             recommendedParallel: rec,
-            makespanRecommended: +simulate(doc, d, rec).makespan.toFixed(2),
-            makespanDefaultCap: +simulate(doc, d, defaultCap).makespan.toFixed(2),
-            sequential: +sequentialTime(doc, d).toFixed(1),
+            model,
+            sequential: +sequentialTime(doc, (u: string) => durationOf(byUrn.get(u) as PlanResource)).toFixed(1),
+            quotaWarnings: planQuotaWarnings(doc),
             planInputsDigest: inputsDigest(doc),
         });
     }
     // determinism: a second evaluation of the same stack gives byte-identical inputs
     const again = inputsDigest(planOnce(counts[0]).doc);
     const first = rows[0];
-    const last = rows[rows.length - 1];
+    const at = (n: number) => rows.find((r) => r.windowsNodes === n);
+    const ratioRow = at(50) ?? rows[rows.length - 1];
     const goal = rows
         .filter((r) => GOAL.seconds[r.windowsNodes] !== undefined)
         .map((r) => ({ nodes: r.windowsNodes, seconds: r.planSeconds, goal: GOAL.seconds[r.windowsNodes], met: r.planSeconds < GOAL.seconds[r.windowsNodes] && (r.windowsNodes !== 100 || r.maxRssMb < GOAL.maxRssMbAt100) }));
+    const makespanP50Minutes = { stock: first.model.stock.recommended.p50, prebuilt: first.model.prebuilt.recommended.p50 };
+    const makespanRatio = +(ratioRow.model.prebuilt.recommended.p90 / first.model.prebuilt.recommended.p50).toFixed(3);
+    const makespanRatioDefaultCap = +(ratioRow.model.prebuilt.defaultCap.p90 / first.model.prebuilt.defaultCap.p50).toFixed(3);
+    const sourced = (k: ImageKind) => {
+        const p = paths[k]!;
+        return { share: +p.sourcedShare.toFixed(3), sourcedMinutes: r2(p.sourcedMinutes), pathMinutes: r2(p.pathMinutes) };
+    };
     const figures = {
         machine: `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, Node ${process.version}`,
         defaultCap,
-        makespan1Minutes: first.makespanRecommended,
-        makespanRatio: +(last.makespanRecommended / first.makespanRecommended).toFixed(3),
-        makespanRatioDefaultCap: +(last.makespanDefaultCap / first.makespanDefaultCap).toFixed(3),
-        sequentialOverMakespan: +(last.sequential / last.makespanRecommended).toFixed(1),
+        runs,
+        seed: SEED,
+        makespanP50Minutes,
+        /** p90 at 50 Windows nodes over p50 at 1, prebuilt image, recommended --parallel (at the largest N run when 50 is not). */
+        makespanRatio,
+        makespanRatioNodes: ratioRow.windowsNodes,
+        makespanRatioDefaultCap,
+        sourcedShareOfCriticalPath: { stock: sourced("stock"), prebuilt: sourced("prebuilt") },
+        modelGoal: {
+            prebuiltP50: { goal: MODEL_GOAL.prebuiltP50, value: makespanP50Minutes.prebuilt, met: makespanP50Minutes.prebuilt <= MODEL_GOAL.prebuiltP50 },
+            stockP50: { goal: MODEL_GOAL.stockP50, value: makespanP50Minutes.stock, met: makespanP50Minutes.stock <= MODEL_GOAL.stockP50 },
+            ratio: { goal: MODEL_GOAL.ratio, value: makespanRatio, met: makespanRatio <= MODEL_GOAL.ratio },
+        },
+        limits: {
+            azureBuckets: AZURE_BUCKETS.map((b) => ({ name: b.name, capacity: b.capacity, refillPerMinute: b.refillPerMinute, source: b.source })),
+            masterMaxStartups: MASTER_MAX_STARTUPS,
+            typicalQuota: TYPICAL_QUOTA,
+        },
+        criticalPath: Object.fromEntries(
+            IMAGE_KINDS.map((k) => [k, paths[k]!.steps.map((s) => ({ step: s.name, startMinute: r2(s.start), minutes: s.minutes, basis: describeBasis(s.basis) }))]),
+        ),
+        modelSeconds: r2(modelMs / 1000),
         deterministic: again === first.planInputsDigest,
         goal,
     };
-    const header = ["nodes", "plan s", "peak MB", "resources", "--parallel", "makespan (rec.)", `makespan (cap ${defaultCap})`, "sequential"];
-    const table = [header, ...rows.map((r) => [r.windowsNodes, r.planSeconds, r.maxRssMb, r.resources, r.recommendedParallel, `${r.makespanRecommended} min`, `${r.makespanDefaultCap} min`, `${r.sequential} min`].map(String))];
-    const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-    for (const row of table) {
-        process.stdout.write(row.map((c, i) => c.padStart(widths[i])).join("  ") + "\n");
+    const out = (s: string) => process.stdout.write(s);
+    const table = (header: string[], body: string[][]) => {
+        const all = [header, ...body];
+        const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
+        for (const row of all) {
+            out(row.map((c, i) => c.padStart(widths[i])).join("  ") + "\n");
+        }
+    };
+    table(
+        ["nodes", "plan s", "peak MB", "resources", "--parallel", "sequential"],
+        rows.map((r) => [r.windowsNodes, r.planSeconds, r.maxRssMb, r.resources, r.recommendedParallel, `${r.sequential} min`].map(String)),
+    );
+    out(`\nTime to a working cluster (minutes, p50 / p90 of ${runs} runs, seed ${SEED}):\n`);
+    const pp = (f: Figure) => `${f.p50.toFixed(1)} / ${f.p90.toFixed(1)}`;
+    table(
+        ["nodes", "stock (rec.)", `stock (cap ${defaultCap})`, "prebuilt (rec.)", `prebuilt (cap ${defaultCap})`, "vCPU quota"],
+        rows.map((r) => [String(r.windowsNodes), pp(r.model.stock.recommended), pp(r.model.stock.defaultCap), pp(r.model.prebuilt.recommended), pp(r.model.prebuilt.defaultCap), r.quotaWarnings.length ? "over a typical quota" : "fits"]),
+    );
+    const last = rows[rows.length - 1];
+    out(
+        `At ${last.windowsNodes} nodes, mean wait per run summed over steps (stock, rec.): slots ${last.model.stock.recommended.meanWaitMinutes.slot} min, ` +
+            `Azure API throttling ${last.model.stock.recommended.meanWaitMinutes.throttle} min, master sshd MaxStartups ${last.model.stock.recommended.meanWaitMinutes.ssh} min.\n`,
+    );
+    for (const k of IMAGE_KINDS) {
+        const p = paths[k]!;
+        out(`\nCritical path, ${k} image, 1 node, every step at its median (${r2(p.makespan)} min; ${Math.round(p.sourcedShare * 100)}% of its minutes sourced):\n`);
+        for (const s of p.steps) {
+            out(`  ${s.start.toFixed(2).padStart(6)}  +${String(s.minutes).padEnd(5)} ${s.name.padEnd(28)} ${s.sourced ? "sourced" : "estimate"}\n`);
+        }
     }
-    process.stdout.write(
-        `\nplan-time goal: ${goal.map((g) => `N=${g.nodes} ${g.seconds} s (goal < ${g.goal} s${g.nodes === 100 ? `, < ${GOAL.maxRssMbAt100} MB` : ""}): ${g.met ? "met" : "NOT met"}`).join("; ") || "(run without --quick)"}\n` +
-            `makespan(1) ${figures.makespan1Minutes} min; makespan(${last.windowsNodes})/makespan(1) ${figures.makespanRatio} at the recommended --parallel, ${figures.makespanRatioDefaultCap} at the default cap (${defaultCap}); ` +
-            `sequential/makespan at ${last.windowsNodes} nodes ${figures.sequentialOverMakespan}; deterministic: ${figures.deterministic}\n` +
-            `machine: ${figures.machine}\n`,
+    const g = figures.modelGoal;
+    const yes = (b: boolean) => (b ? "met" : "NOT met");
+    out(
+        `\nmodel goals: prebuilt p50(1) ${g.prebuiltP50.value} min (goal <= ${g.prebuiltP50.goal}): ${yes(g.prebuiltP50.met)}; ` +
+            `stock p50(1) ${g.stockP50.value} min (goal <= ${g.stockP50.goal}): ${yes(g.stockP50.met)}; ` +
+            `prebuilt p90(${ratioRow.windowsNodes})/p50(1) ${makespanRatio} (goal <= ${g.ratio.goal}): ${yes(g.ratio.met)}; at the default cap ${makespanRatioDefaultCap}\n` +
+            `plan-time goal: ${goal.map((x) => `N=${x.nodes} ${x.seconds} s (goal < ${x.goal} s${x.nodes === 100 ? `, < ${GOAL.maxRssMbAt100} MB` : ""}): ${x.met ? "met" : "NOT met"}`).join("; ") || "(run without --quick)"}\n` +
+            `deterministic: ${figures.deterministic}; model ${figures.modelSeconds} s; machine: ${figures.machine}\n`,
     );
     fs.mkdirSync(path.join(ROOT, "out"), { recursive: true });
     fs.writeFileSync(path.join(ROOT, "out", "bench.json"), JSON.stringify({ ...figures, rows }, null, 2) + "\n");
-    process.stdout.write("Wrote out/bench.json\n");
+    out("Wrote out/bench.json\n");
     return figures.deterministic ? 0 : 1;
 }
 

@@ -9,6 +9,7 @@ import { ConfigError, parseConfig, PROJECT, SECRET_KEYS } from "../components/co
 import { MOCK_LOCATION } from "./mocks";
 import { ed25519PublicKey, openSshPrivateKey } from "../components/sshKeys";
 import type { PlanDocument } from "./evaluate";
+import { planQuotaWarnings } from "./limits";
 
 const ROOT = path.resolve(__dirname, "..");
 const DEFAULT_OUT = path.join(ROOT, "out");
@@ -345,6 +346,14 @@ export function prepare(argv: string[], dir = ROOT): PreparedPlan {
     return { opts, config, secretKeys: [...secretKeys], placeholders, notes };
 }
 
+/** A warning when the planned VMs need more vCPUs than a new subscription typically has (plan/limits.ts). */
+function quotaLines(doc: PlanDocument): string[] {
+    const warnings = planQuotaWarnings(doc);
+    return warnings.length
+        ? [`vCPU quota: ${warnings.join("; ")}. Check yours with \`az vm list-usage --location <region>\` and request an increase before \`pulumi up\`, or VM creates fail with "exceeding quota limits of Core".`]
+        : [];
+}
+
 function summaryLines(doc: PlanDocument, p: PreparedPlan, written: string[], parallel: { width: number; recommended: number }, mermaidNote: string | undefined, collapsed: number): string[] {
     const relative = path.relative(process.cwd(), p.opts.out) || ".";
     const rel = relative.startsWith("..") ? p.opts.out : relative;
@@ -357,6 +366,7 @@ function summaryLines(doc: PlanDocument, p: PreparedPlan, written: string[], par
         collapsed > 1 ? `The drawn graphs show one Windows node for all ${collapsed} (they are identical); plan.json has every resource.` : "",
         mermaidNote ?? "",
         `Parallelism: up to ${parallel.width} steps can run at once; run \`pulumi up --parallel ${parallel.recommended}\` (Pulumi's default is 4 x CPUs).`,
+        ...quotaLines(doc),
         Array.isArray(doc.outputs.torRoutes) && doc.outputs.torRoutes.length
             ? `ToR routes (Azure's route table carries them; program the same on a top-of-rack switch for machines outside Azure):\n${doc.outputs.torRoutes.map((r) => `  ${String(r)}`).join("\n")}`
             : "",

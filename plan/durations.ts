@@ -1,52 +1,170 @@
-// How long each step of `pulumi up` typically takes, in minutes: the one table the modeled
-// time to a working cluster is computed from (npm run bench, and the plan's parallelism hint).
+// How long each step of `pulumi up` takes, in minutes: the one table the modeled time to a
+// working cluster is computed from (npm run bench, and the plan's parallelism hint).
 //
-// These are estimates, not measurements made by this project: no Azure subscription is reachable
-// from where the benchmark runs. Each row says what it is based on. Replace them with your own
-// timings (`pulumi up --json` prints per-resource start and end events) to model your region.
-import { PlanResource } from "./evaluate";
+// No Azure subscription is reachable from where the benchmark runs, so nothing here is measured by
+// this project. Each row is a distribution (lognormal, given by its median and 90th percentile)
+// and says where it comes from: `sourced` names the published numbers it rests on (an issue
+// thread, a Microsoft doc, a published log); `estimate` says why it is a guess. Replace rows with
+// your own timings (`pulumi up --json` prints per-resource start and end events) to model your
+// region.
+//
+// Two image kinds: `stock` is the marketplace Windows Server image and today's steps; `prebuilt`
+// models an image that already holds the Containers feature, OpenSSH, containerd, the binaries and
+// the pulled images, so the reboot, downloads and pulls are skipped and the steps only verify
+// (the idempotent second-run path). It models that image path; it is not a measurement of one.
+import type { PlanResource } from "./evaluate";
+
+export type ImageKind = "stock" | "prebuilt";
+export const IMAGE_KINDS: readonly ImageKind[] = ["stock", "prebuilt"];
+
+/** A lognormal duration in minutes, by its median and 90th percentile (p90 = median: no spread). */
+export interface Spread {
+    median: number;
+    p90: number;
+}
+
+/** Where a figure comes from: published numbers, or an estimate and why. */
+export type Basis = { sourced: string[]; note: string } | { estimate: string };
 
 export interface DurationRule {
     /** Matches the resource's type (and name, when given). */
     type: RegExp;
     name?: RegExp;
-    minutes: number;
-    basis: string;
+    stock: Spread;
+    basis: Basis;
+    /** On a prebuilt image, when the step differs (it only verifies); else as `stock`. */
+    prebuilt?: { spread: Spread; basis: Basis };
 }
 
+const s = (median: number, p90: number): Spread => ({ median, p90 });
+const estimate = (why: string): Basis => ({ estimate: why });
+const sourced = (note: string, ...refs: string[]): Basis => ({ sourced: refs, note });
+
+export const SOURCES = {
+    /** Windows first boot on a cloud VM: sysprep specialize + OOBE. */
+    windowsBootAzure7: "https://github.com/oneops/circuit-oneops-1/pull/634 (\"even on azure the initial boot time is 7min for their base image\")",
+    windowsBootGcp2: "https://jpassing.com/2020/03/05/understanding-windows-vm-initialization-on-google-cloud/ (Windows instance ready in ~2 min vs ~30 s for Linux: specialize and first boot)",
+    containersReboot: "https://github.com/rancher/windows/pull/204 (Azure node restarted after the Containers feature installs: \"wait about 1-2 minutes\")",
+    pullCns: "https://github.com/Azure/AKS/issues/4082 (AKS Windows node: a ~1.7 GB image \"Successfully pulled ... in 5m32.963s\")",
+    pullAcr: "https://github.com/Azure/acr/issues/252 (a 2 GB image takes ~15 min to pull on a Standard_D2s_v3, ~2 MB/s)",
+    pullServer: "https://github.com/Azure/AgentBaker/issues/7005 (server:ltsc2022 \"can take up to 10-15 minutes to pull\" on a new Windows node)",
+    kubeadmInit: "https://github.com/kubernetes/kubernetes/pull/117984 (logs of repeated kubeadm init runs: 43-55 s each, \"All control plane components are healthy after 24-28 seconds\")",
+    kubeadmPull: "https://github.com/kubernetes/kubeadm/issues/1380 (kubeadm init output: \"[preflight] Pulling images ... This might take a minute or two, depending on the speed of your internet connection\")",
+    computeThrottling: "https://learn.microsoft.com/azure/virtual-machines/compute-throttling-limits (Put VM and Update VM, which covers extensions: subscription bucket 1,500, refill 500/min, per region)",
+    armThrottling: "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling (subscription writes: bucket 200, refill 10/s, per region)",
+    pulumiParallel: "https://github.com/pulumi/pulumi/blob/master/pkg/cmd/pulumi/operations/up.go (defaultParallel: GOMAXPROCS x 4, pulumi/pulumi#14989; PULUMI_PARALLEL overrides)",
+    pulumiFifo: "https://github.com/pulumi/pulumi/blob/master/pkg/resource/deploy/step_executor.go (a pool of --parallel workers reading one channel of ready step chains: first come, first served)",
+    masterSshd: "components/scripts/linux.ts (the master's cloud-init: MaxStartups 200:30:400; sshd_config(5): refuse 30% of new unauthenticated connections at 200, rising linearly to all at 400)",
+    quotaDocs: "https://learn.microsoft.com/azure/azure-resource-manager/templates/error-resource-quota (\"Operation results in exceeding quota limits of Core\"; quotas are per region and per VM family)",
+} as const;
+
 export const DURATIONS: DurationRule[] = [
-    // Azure control-plane operations: ARM create calls for network objects return in seconds.
-    { type: /ResourceGroup$/, minutes: 0.1, basis: "ARM resource group create: seconds" },
-    { type: /network:(VirtualNetwork|Subnet|NetworkSecurityGroup|RouteTable|PublicIPAddress|NetworkInterface)$/, minutes: 0.2, basis: "ARM network object create: typically 5-20 s" },
-    { type: /network:NatGateway$/, minutes: 0.5, basis: "NAT gateway create: typically under a minute" },
-    // VMs: Linux boots fast; Windows Server takes several minutes to provision (sysprep specialise, first boot).
-    { type: /compute:VirtualMachine$/, name: /master/, minutes: 1.5, basis: "Linux VM create until provisioning succeeded: 1-2 min" },
-    { type: /compute:VirtualMachine$/, minutes: 4, basis: "Windows Server 2022 VM create until the VM agent reports ready: 3-5 min" },
-    { type: /compute:VirtualMachineExtension$/, minutes: 3, basis: "Custom Script Extension installing the OpenSSH capability (download from Windows Update): 2-4 min" },
+    // Azure control-plane operations.
+    { type: /ResourceGroup$/, stock: s(0.1, 0.2), basis: estimate("an ARM create of an empty container; returns in seconds") },
+    {
+        type: /network:(VirtualNetwork|Subnet|NetworkSecurityGroup|RouteTable|PublicIPAddress|NetworkInterface)$/,
+        stock: s(0.2, 0.5),
+        basis: estimate("ARM network object creates usually finish in 5-20 s; no published distribution found"),
+    },
+    { type: /network:NatGateway$/, stock: s(0.5, 1), basis: estimate("NAT gateway create, typically under a minute; no published distribution found") },
+    // VMs.
+    { type: /compute:VirtualMachine$/, name: /master/, stock: s(1.5, 2.5), basis: estimate("Ubuntu on Azure until the agent reports provisioned; Linux boots in well under a minute elsewhere, the rest is the platform") },
+    {
+        type: /compute:VirtualMachine$/,
+        stock: s(4, 7),
+        basis: sourced("Windows first boot (specialize, OOBE) until the VM agent reports ready: ~2 min on GCP to 7 min on Azure; median 4, p90 7", SOURCES.windowsBootGcp2, SOURCES.windowsBootAzure7),
+        prebuilt: {
+            spread: s(4, 7),
+            basis: sourced("a generalized gallery image goes through the same specialize and first boot", SOURCES.windowsBootGcp2, SOURCES.windowsBootAzure7),
+        },
+    },
+    {
+        type: /compute:VirtualMachineExtension$/,
+        stock: s(3, 5),
+        basis: estimate("Custom Script Extension: handler download and start, then the OpenSSH capability from Windows Update; no published timing found"),
+        prebuilt: { spread: s(1, 2), basis: estimate("handler download and start only: sshd is in the image, the script finds it and writes the key") },
+    },
     // Remote steps on the master.
-    { type: /Command$/, name: /master-ready$/, minutes: 0.5, basis: "SSH answers and cloud-init finishes shortly after the VM reports ready" },
-    { type: /Command$/, name: /master-prepare$/, minutes: 2.5, basis: "apt update and install of kubeadm/kubelet/kubectl plus the containerd tarball" },
-    { type: /Command$/, name: /master-init$/, minutes: 1.5, basis: "kubeadm init: image pulls plus control-plane start, about a minute on a D2s" },
+    { type: /Command$/, name: /master-ready$/, stock: s(0.5, 1), basis: estimate("SSH answers and cloud-init finishes shortly after the VM reports ready") },
+    { type: /Command$/, name: /master-prepare$/, stock: s(2.5, 4), basis: estimate("apt update and install of kubeadm/kubelet/kubectl plus the containerd tarball") },
+    {
+        type: /Command$/,
+        name: /master-init$/,
+        stock: s(1.5, 3),
+        basis: sourced("kubeadm init runs 45-55 s with the control plane healthy after 24-28 s; its image pulls \"might take a minute or two\"", SOURCES.kubeadmInit, SOURCES.kubeadmPull),
+    },
     // Remote steps on Windows.
-    { type: /Command$/, name: /win-\d+-ready$/, minutes: 0.5, basis: "first SSH round trip through the proxy after sshd starts" },
-    { type: /Command$/, name: /prepare-features$/, minutes: 2, basis: "Install-WindowsFeature Containers: 1-3 min" },
-    { type: /Command$/, name: /features-ready$/, minutes: 2, basis: "Windows Server reboot until sshd answers again: 1.5-2.5 min" },
-    { type: /Command$/, name: /prepare-runtime$/, minutes: 2, basis: "binaries (~300 MB) and the pause image; the servercore pull goes on in the background" },
-    { type: /Command$/, name: /-join$/, minutes: 1.5, basis: "kubeadm join, service start, flannel network creation, node Ready" },
-    { type: /Command$/, name: /-check-/, minutes: 0.3, basis: "a handful of pings and HTTP requests" },
-    { type: /Command$/, minutes: 0.1, basis: "short kubectl/kubeadm calls on the master (podcidr, token, kubeconfig)" },
+    { type: /Command$/, name: /win-\d+-ready$/, stock: s(0.5, 1), basis: estimate("first SSH round trip through the proxy after sshd starts") },
+    {
+        type: /Command$/,
+        name: /prepare-features$/,
+        stock: s(2, 3),
+        basis: estimate("Install-WindowsFeature Containers (and the firewall rules) before the reboot; no published timing found"),
+        prebuilt: { spread: s(0.2, 0.4), basis: estimate("Get-WindowsFeature finds Containers installed: one SSH round trip") },
+    },
+    {
+        type: /Command$/,
+        name: /features-ready$/,
+        stock: s(1.5, 2.5),
+        basis: sourced("the reboot that enables the Containers feature, until sshd answers again: 1-2 min", SOURCES.containersReboot),
+        prebuilt: { spread: s(0.2, 0.4), basis: estimate("no reboot pending: one SSH round trip") },
+    },
+    {
+        type: /Command$/,
+        name: /prepare-runtime$/,
+        stock: s(2, 3.5),
+        basis: estimate("downloads (~300 MB: containerd, kubelet, kubeadm, kube-proxy, flanneld, CNI, nssm), checksums, services, the pause image"),
+        prebuilt: { spread: s(0.5, 1), basis: estimate("checksums of the binaries in the image, config files, services; nothing downloaded or pulled") },
+    },
+    { type: /Command$/, name: /-join$/, stock: s(1.5, 2.5), basis: estimate("kubeadm join itself takes seconds; then the services start, flannel creates its HNS network and the node turns Ready") },
+    { type: /Command$/, name: /-check-/, stock: s(0.3, 0.6), basis: estimate("a handful of pings and HTTP requests") },
+    { type: /Command$/, stock: s(0.1, 0.2), basis: estimate("short kubectl/kubeadm calls on the master (podcidr, token, kubeconfig)") },
     // Kubernetes objects: the API answers at once; workloads wait for rollout.
-    { type: /apps\/v1:DaemonSet$/, minutes: 0.5, basis: "flannel image pull and pod start on the master" },
-    { type: /apps\/v1:Deployment$/, minutes: 2.5, basis: "the rest of the servercore:ltsc2022 pull (~2.5 GB compressed, ~3.5 min, started by prepare-runtime and overlapping the join), then pod start" },
-    { type: /^kubernetes:/, minutes: 0.05, basis: "API object create" },
-    { type: /^pulumi:providers:/, minutes: 0, basis: "provider configuration" },
+    { type: /apps\/v1:DaemonSet$/, stock: s(0.5, 1), basis: estimate("flannel image pull and pod start on the master") },
+    { type: /apps\/v1:Deployment$/, stock: s(0.5, 1), basis: estimate("Windows pod start once its image is on the node (the pull itself is the background pull below)") },
+    { type: /^kubernetes:/, stock: s(0.05, 0.1), basis: estimate("API object create") },
+    { type: /^pulumi:providers:/, stock: s(0, 0), basis: estimate("provider configuration: no remote work") },
 ];
 
-/** Minutes a resource takes; components take none (their children do the work). */
-export function durationOf(r: PlanResource): number {
+/**
+ * The sample's image (servercore:ltsc2022, ~1.5-2 GB compressed), pulled in the background on each
+ * Windows node from the end of its runtime step; the sample's pods wait for it.
+ */
+export const BACKGROUND_PULL: { stock: Spread; basis: Basis; prebuilt: { spread: Spread; basis: Basis } } = {
+    stock: s(5.5, 12),
+    basis: sourced("Windows images of 1.7-2 GB pull in 5.5 min on an AKS node, up to 10-15 min on small VMs; median 5.5, p90 12", SOURCES.pullCns, SOURCES.pullServer, SOURCES.pullAcr),
+    prebuilt: { spread: s(0, 0), basis: estimate("the image is in the node image: nothing to pull") },
+};
+
+/** Steps with no rule (none today) take this long. */
+const FALLBACK: { spread: Spread; basis: Basis } = { spread: s(0.1, 0.2), basis: estimate("no rule matches: a short step") };
+
+export function ruleFor(r: Pick<PlanResource, "type" | "name">): DurationRule | undefined {
+    return DURATIONS.find((d) => d.type.test(r.type) && (!d.name || d.name.test(r.name)));
+}
+
+/** A resource's distribution and its basis for an image kind; components take no time (their children do the work). */
+export function stepSpread(r: Pick<PlanResource, "type" | "name">, kind: ImageKind = "stock"): { spread: Spread; basis: Basis } {
     if (r.type.startsWith("hybrid-k8s:index:")) {
-        return 0;
+        return { spread: s(0, 0), basis: estimate("a component: its children do the work") };
     }
-    const rule = DURATIONS.find((d) => d.type.test(r.type) && (!d.name || d.name.test(r.name)));
-    return rule ? rule.minutes : 0.1;
+    const rule = ruleFor(r);
+    if (!rule) {
+        return FALLBACK;
+    }
+    return kind === "prebuilt" && rule.prebuilt ? rule.prebuilt : { spread: rule.stock, basis: rule.basis };
+}
+
+/** Median minutes a resource takes (stock image). */
+export function durationOf(r: PlanResource, kind: ImageKind = "stock"): number {
+    return stepSpread(r, kind).spread.median;
+}
+
+export function isSourced(b: Basis): b is { sourced: string[]; note: string } {
+    return "sourced" in b;
+}
+
+/** One line for a basis: "sourced: note [refs]" or "estimate: why". */
+export function describeBasis(b: Basis): string {
+    return isSourced(b) ? `sourced: ${b.note} [${b.sourced.join("; ")}]` : `estimate: ${b.estimate}`;
 }

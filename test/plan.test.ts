@@ -278,6 +278,9 @@ describe("the drawn graph at any size", () => {
         assert.match(mmd, /×3/);
         assert.doesNotMatch(mmd, /k8s-win-3-join/);
         assert.match(run.stdout, /one Windows node for all 3/);
+        // 2 + 3 x 4 vCPUs of Dsv5 exceed a typical per-family quota; the default 2 nodes (10) do not
+        assert.match(run.stdout, /vCPU quota: 14 vCPUs of the Dsv5 family exceed a typical per-family quota of 10/);
+        assert.doesNotMatch(cachedPlan([]).stdout, /vCPU quota/);
     });
 
     it(`Mermaid's edge limit (${MERMAID_MAX_EDGES}) is respected: a graph past it is not written as Mermaid`, () => {

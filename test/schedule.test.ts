@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { PlanDocument } from "../plan/evaluate";
 import { sequentialTime, simulate } from "../plan/schedule";
-import { durationOf, DURATIONS } from "../plan/durations";
+import { BACKGROUND_PULL, Basis, describeBasis, durationOf, DURATIONS, isSourced, stepSpread } from "../plan/durations";
 import { cachedPlan } from "./planRun";
 
 function doc(edges: Record<string, string[]>): PlanDocument {
@@ -30,10 +30,27 @@ describe("modeled schedule", () => {
         assert.strictEqual(sequentialTime(g, d), 10);
     });
 
-    it("every duration rule says what it is based on", () => {
-        for (const rule of DURATIONS) {
-            assert.ok(rule.basis.length > 10 && rule.minutes >= 0, String(rule.type));
+    it("every duration rule cites its sources or says why it is an estimate, for both image kinds", () => {
+        const ok = (b: Basis) => (isSourced(b) ? b.sourced.length > 0 && b.sourced.every((s) => /^https:\/\/|^components\//.test(s)) && b.note.length > 10 : b.estimate.length > 10);
+        for (const rule of [...DURATIONS, { type: /pull/, stock: BACKGROUND_PULL.stock, basis: BACKGROUND_PULL.basis, prebuilt: BACKGROUND_PULL.prebuilt }]) {
+            assert.ok(ok(rule.basis), String(rule.type));
+            assert.ok(rule.stock.median >= 0 && rule.stock.p90 >= rule.stock.median, String(rule.type));
+            if (rule.prebuilt) {
+                assert.ok(ok(rule.prebuilt.basis), String(rule.type));
+                assert.ok(rule.prebuilt.spread.p90 >= rule.prebuilt.spread.median, String(rule.type));
+            }
         }
+    });
+
+    it("a prebuilt image skips the reboot and the downloads: those steps only verify", () => {
+        const step = (name: string, type = "command:remote:Command") => ({ name, type });
+        for (const name of ["k8s-win-1-prepare-features", "k8s-win-1-features-ready", "k8s-win-1-prepare-runtime"]) {
+            assert.ok(stepSpread(step(name), "prebuilt").spread.median < stepSpread(step(name), "stock").spread.median / 3, name);
+        }
+        assert.strictEqual(BACKGROUND_PULL.prebuilt.spread.median, 0);
+        // steps that do the same work on both images
+        assert.deepStrictEqual(stepSpread(step("k8s-win-1-join"), "prebuilt"), stepSpread(step("k8s-win-1-join"), "stock"));
+        assert.strictEqual(describeBasis(stepSpread(step("k8s-win-1-join"), "stock").basis).startsWith("estimate: "), true);
     });
 
     it("Windows nodes add no time at the recommended parallelism (they run side by side)", () => {
