@@ -11,6 +11,7 @@ import { windowsCniConf } from "../manifests/cni";
 import { TopologySpec } from "../topology";
 import { digest, ps, psData } from "./shell";
 import * as win from "./windows";
+import { POWERSHELL_EXE, SCRIPT_HELPERS } from "./windows";
 
 /**
  * Azure writes a Windows VM's custom data, decoded, to %SYSTEMDRIVE%\AzureData\CustomData.bin and
@@ -23,22 +24,13 @@ export const FIRST_BOOT_TASK = "hybrid-k8s-authorized-key";
 /** The folders containerd and the kubelet write to, scanned by Defender on every image layer. */
 export const DEFENDER_EXCLUSIONS = ["$env:ProgramData\\containerd", "$env:ProgramFiles\\containerd", "C:\\k", "C:\\var\\lib\\kubelet", "C:\\opt\\cni\\bin"];
 
-/** The Windows PowerShell 5.1 the nodes' scripts run under. */
-const POWERSHELL_EXE = "$env:WINDIR\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
 
 /** A key line sshd accepts in administrators_authorized_keys: type, base64 key data, comment. */
 const KEY_PATTERN = "^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/]+={0,3}( .*)?$";
 
 const IMAGE_PRELUDE = `$ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-function Invoke-Native([string]$What, [scriptblock]$Block) {
-  $ErrorActionPreference = 'Continue'
-  $global:LASTEXITCODE = 0
-  & $Block 2>&1 | ForEach-Object { "$_" }
-  if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE" }
-}
-function ConvertFrom-Base64([string]$Text) { [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Text)) }
-function Get-FsPath([string]$Path) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path) }
+${SCRIPT_HELPERS}function Get-FsPath([string]$Path) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path) }
 `;
 
 /** The VM's custom data for a node made from the image: its admin's public key, one line. */

@@ -91,17 +91,19 @@ export function windowsDownloads(v: WindowsVersions, spec: TopologySpec): Record
  * - Set-FileText writes UTF-8 without a byte order mark, and only when the content differs, so a
  *   re-run can tell what changed.
  */
-const PRELUDE = `$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$env:Path = "C:\\k;$env:ProgramFiles\\containerd;$env:ProgramFiles\\nssm;$env:SystemRoot\\System32;$env:SystemRoot;$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0;$env:Path"
-function Invoke-Native([string]$What, [scriptblock]$Block) {
+/** Invoke-Native and ConvertFrom-Base64 (see PRELUDE): the node steps' helpers, also the image build's. */
+export const SCRIPT_HELPERS = `function Invoke-Native([string]$What, [scriptblock]$Block) {
   $ErrorActionPreference = 'Continue'
   $global:LASTEXITCODE = 0
   & $Block 2>&1 | ForEach-Object { "$_" }
   if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE" }
 }
 function ConvertFrom-Base64([string]$Text) { [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Text)) }
-function Set-FileText([string]$Path, [string]$Value) {
+`;
+const PRELUDE = `$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$env:Path = "C:\\k;$env:ProgramFiles\\containerd;$env:ProgramFiles\\nssm;$env:SystemRoot\\System32;$env:SystemRoot;$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0;$env:Path"
+${SCRIPT_HELPERS}function Set-FileText([string]$Path, [string]$Value) {
   $file = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
   if ((Test-Path $Path) -and ([IO.File]::ReadAllText($file) -ceq $Value)) { return $false }
   [IO.File]::WriteAllText($file, $Value)
@@ -176,7 +178,7 @@ function Get-Checked([string]$Path, [string]$Url, [string]$ChecksumUrl, [string]
 `;
 
 /** The Windows PowerShell 5.1 path every service and task runs. */
-const POWERSHELL_EXE = "$env:WINDIR\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
+export const POWERSHELL_EXE = "$env:WINDIR\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
 
 /** Installs the OpenSSH server, PowerShell as its default shell, the admin's key. Run by the VM extension as SYSTEM. */
 export function renderOpenSshSetup(publicKey: string): string {
