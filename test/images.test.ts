@@ -9,7 +9,7 @@ import * as path from "path";
 import { ConfigError, parseConfig, parseImage } from "../components/config";
 import { LinuxMaster } from "../components/linuxMaster";
 import { Network } from "../components/network";
-import { CUSTOM_DATA_FILE, imageCustomData, imageSteps, ImageStep, imageVersionName, renderFirstBootTask } from "../components/scripts/image";
+import { CUSTOM_DATA_FILE, IMAGE_REBOOTS, imageCustomData, imageSteps, ImageStep, imageVersionName, renderFirstBootTask } from "../components/scripts/image";
 import * as win from "../components/scripts/windows";
 import { topologySpec } from "../components/topology";
 import { WindowsNode } from "../components/windowsNode";
@@ -41,7 +41,8 @@ describe("prebuilt image: the build", () => {
             all.map((s) => `${s.kind}:${s.name}`),
             ["PowerShell:image-setup", "PowerShell:prepare-features", "WindowsRestart:features-restart", "PowerShell:features-ready", "PowerShell:prepare-runtime", "PowerShell:prepull", "PowerShell:image-cleanup"],
         );
-        assert.strictEqual(script(all, "prepare-features"), win.renderPrepareFeatures({ spec: topologySpec("vxlan") }));
+        // the node's own script, told that the build's restart step reboots
+        assert.strictEqual(script(all, "prepare-features"), `${IMAGE_REBOOTS}${win.renderPrepareFeatures({ spec: topologySpec("vxlan") })}`);
         assert.strictEqual(script(all, "features-ready"), win.renderFeaturesReady());
     });
 

@@ -144,6 +144,9 @@ Write-Output "build-only files removed"
 `;
 }
 
+/** Tells the node's prepare-features script that the image build reboots (see renderPrepareFeatures). */
+export const IMAGE_REBOOTS = "$env:HYBRID_K8S_REBOOT_BY_CALLER = '1'\n";
+
 export type ImageStep = { name: string; kind: "PowerShell"; script: string } | { name: string; kind: "WindowsRestart" };
 
 export interface ImageInput {
@@ -161,15 +164,17 @@ export interface ImageInput {
 }
 
 /**
- * The build, in order. The features step installs the Containers feature and reboots the VM
- * itself (a detached task, as on a node); the restart step waits for that reboot; the
+ * The build, in order. The features step installs the Containers feature and leaves the reboot
+ * to the restart step (Image Builder's WindowsRestart customizer restarts and waits); the
  * features-ready step then proves it happened and waits for the External HNS network.
  */
 export function imageSteps(input: ImageInput): ImageStep[] {
     const cniConfig = windowsCniConf({ spec: input.spec, node: input.buildNode, ...input.cidrs });
     return [
         { name: "image-setup", kind: "PowerShell", script: renderImageSetup() },
-        { name: "prepare-features", kind: "PowerShell", script: win.renderPrepareFeatures({ spec: input.spec }) },
+        // the node's own script; the reboot is left to the WindowsRestart step that follows, which
+        // waits for it (a reboot of the script's own, 10 s later, would race that step)
+        { name: "prepare-features", kind: "PowerShell", script: `${IMAGE_REBOOTS}${win.renderPrepareFeatures({ spec: input.spec })}` },
         { name: "features-restart", kind: "WindowsRestart" },
         { name: "features-ready", kind: "PowerShell", script: win.renderFeaturesReady() },
         {

@@ -266,7 +266,8 @@ Stop-Transcript | Out-Null
  * (kubelet 10250, VXLAN 4789/UDP, inbound ICMP echo), the persistent Azure metadata route, and a
  * boot-time task that creates the External HNS network. When a reboot is needed it records the
  * boot time, starts a detached task that stops sshd and reboots, and returns only once sshd has
- * stopped, so the next poll cannot reach the node before the reboot.
+ * stopped, so the next poll cannot reach the node before the reboot. With
+ * HYBRID_K8S_REBOOT_BY_CALLER=1 (an image build) the caller reboots instead.
  */
 export function renderPrepareFeatures(input: FeaturesInput): string {
     const vxlan = input.spec.vxlanPort
@@ -302,6 +303,11 @@ if ($feature.InstallState -eq 'Available') {
   Install-WindowsFeature -Name Containers | Out-Null
 }
 Set-Content -Path ${BOOT_MARKER} -Value ${BOOT_TIME}
+# An image build reboots with its own restart step (images/): a reboot of ours would race it.
+if ($env:HYBRID_K8S_REBOOT_BY_CALLER -eq '1') {
+  Write-Output "Containers feature installed; the caller reboots"
+  exit 0
+}
 Register-Detached hybrid-k8s-reboot 'Stop-Service sshd -Force; Start-Sleep -Seconds 10; Restart-Computer -Force'
 Start-ScheduledTask -TaskName hybrid-k8s-reboot
 for ($i = 0; (Get-Service sshd).Status -ne 'Stopped'; $i++) {
