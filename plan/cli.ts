@@ -60,16 +60,50 @@ export interface CliOptions {
 /** A usage error: exit code 2. */
 export class UsageError extends Error {}
 
-function fullKey(key: string): string {
-    return key.includes(":") ? key : `${PROJECT}:${key}`;
+function fullKey(key: string, project = PROJECT): string {
+    return key.includes(":") ? key : `${project}:${key}`;
 }
 
-function keyValue(arg: string, flag: string): [string, string] {
+/** `key=value` of --config/--secret, the key with `project:` unless it names its namespace. */
+export function keyValue(arg: string, flag: string, project = PROJECT): [string, string] {
     const i = arg.indexOf("=");
     if (i <= 0) {
-        throw new UsageError(`${flag} takes key=value, e.g. ${flag} ${PROJECT}:topology=host-gw`);
+        throw new UsageError(`${flag} takes key=value, e.g. ${flag} ${project}:topology=host-gw`);
     }
-    return [fullKey(arg.slice(0, i)), arg.slice(i + 1)];
+    return [fullKey(arg.slice(0, i), project), arg.slice(i + 1)];
+}
+
+/**
+ * The flags of a command line, in order, as every plan command reads them: `--flag value` or
+ * `--flag=value` for flags that take a value (a value never starts with `--`), nothing for
+ * switches. `known` maps each flag to the name of its value (as help shows it), or null for a
+ * switch. An unknown flag is a usage error naming the options.
+ */
+export function readFlags(argv: string[], known: Record<string, string | null>): Array<[string, string]> {
+    const flags: Array<[string, string]> = [];
+    for (let i = 0; i < argv.length; i++) {
+        const raw = argv[i];
+        const eq = raw.startsWith("--") ? raw.indexOf("=") : -1;
+        const flag = eq > 0 ? raw.slice(0, eq) : raw;
+        const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
+        if (!(flag in known)) {
+            const options = Object.entries(known).filter(([f]) => f !== "-h").map(([f, v]) => (v === null ? f : `${f} ${v}`));
+            throw new UsageError(`unknown option ${flag}; options: ${options.join(", ")}`);
+        }
+        if (known[flag] === null) {
+            if (inline !== undefined) {
+                throw new UsageError(`${flag} takes no value`);
+            }
+            flags.push([flag, ""]);
+            continue;
+        }
+        const v = inline ?? argv[++i];
+        if (v === undefined || (inline === undefined && v.startsWith("--") && v !== "--")) {
+            throw new UsageError(`${flag} needs a value`);
+        }
+        flags.push([flag, v]);
+    }
+    return flags;
 }
 
 /**
@@ -91,54 +125,30 @@ export function stackNameProblem(name: string): string | undefined {
 
 export function parseArgs(argv: string[], cwd = process.cwd()): CliOptions {
     const opts: CliOptions = { stack: "dev", out: DEFAULT_OUT, quiet: false, help: false, config: {}, secrets: {} };
-    for (let i = 0; i < argv.length; i++) {
-        const raw = argv[i];
-        const eq = raw.startsWith("--") ? raw.indexOf("=") : -1;
-        const flag = eq > 0 ? raw.slice(0, eq) : raw;
-        const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
-        const value = (): string => {
-            if (inline !== undefined) {
-                return inline;
-            }
-            const v = argv[++i];
-            if (v === undefined || (v.startsWith("--") && v !== "--")) {
-                throw new UsageError(`${flag} needs a value`);
-            }
-            return v;
-        };
-        const noValue = () => {
-            if (inline !== undefined) {
-                throw new UsageError(`${flag} takes no value`);
-            }
-        };
+    const known = { "--stack": "NAME", "--config": "key=value", "--secret": "key=value", "--out": "DIR", "--quiet": null, "-h": null, "--help": null };
+    for (const [flag, value] of readFlags(argv, known)) {
         switch (flag) {
             case "--stack":
-                opts.stack = value();
+                opts.stack = value;
                 break;
             case "--out":
-                opts.out = path.resolve(cwd, value());
+                opts.out = path.resolve(cwd, value);
                 break;
             case "--config": {
-                const [k, v] = keyValue(value(), "--config");
+                const [k, v] = keyValue(value, "--config");
                 opts.config[k] = v;
                 break;
             }
             case "--secret": {
-                const [k, v] = keyValue(value(), "--secret");
+                const [k, v] = keyValue(value, "--secret");
                 opts.secrets[k] = v;
                 break;
             }
             case "--quiet":
-                noValue();
                 opts.quiet = true;
                 break;
-            case "-h":
-            case "--help":
-                noValue();
-                opts.help = true;
-                break;
             default:
-                throw new UsageError(`unknown option ${flag}; options: --stack NAME, --config key=value, --secret key=value, --out DIR, --quiet, --help`);
+                opts.help = true;
         }
     }
     const problem = stackNameProblem(opts.stack);
@@ -310,7 +320,7 @@ export function prepare(argv: string[], dir = ROOT): PreparedPlan {
         return { opts, config: {}, secretKeys: [], placeholders: [], notes: [] };
     }
     for (const key of Object.keys(opts.config)) {
-        if (SECRET_KEYS.map(fullKey).includes(key)) {
+        if (SECRET_KEYS.map((k) => fullKey(k)).includes(key)) {
             throw new UsageError(`${key} is a secret; pass it with --secret, not --config (its value is not shown).`);
         }
     }

@@ -7,7 +7,7 @@ import * as path from "path";
 import { ConfigError } from "../components/config";
 import { decodePowerShell, embeddedData } from "../components/scripts/shell";
 import { IMAGE_PROJECT, parseImageConfig } from "../images/config";
-import { checkOutDir, Io, removePreviousPlan, UsageError, writeFiles } from "./cli";
+import { checkOutDir, Io, keyValue, readFlags, removePreviousPlan, UsageError, writeFiles } from "./cli";
 import type { PlanDocument } from "./evaluate";
 import { MOCK_LOCATION } from "./mocks";
 
@@ -38,33 +38,16 @@ export interface ImagesCliOptions {
 
 export function parseImagesArgs(argv: string[], cwd = process.cwd()): ImagesCliOptions {
     const opts: ImagesCliOptions = { out: DEFAULT_OUT, quiet: false, help: false, config: {} };
-    for (let i = 0; i < argv.length; i++) {
-        const raw = argv[i];
-        const eq = raw.startsWith("--") ? raw.indexOf("=") : -1;
-        const flag = eq > 0 ? raw.slice(0, eq) : raw;
-        const value = (): string => {
-            const v = eq > 0 ? raw.slice(eq + 1) : argv[++i];
-            if (v === undefined) {
-                throw new UsageError(`${flag} needs a value`);
-            }
-            return v;
-        };
+    for (const [flag, value] of readFlags(argv, { "--config": "key=value", "--out": "DIR", "--quiet": null, "-h": null, "--help": null })) {
         if (flag === "--config") {
-            const kv = value();
-            const j = kv.indexOf("=");
-            if (j <= 0) {
-                throw new UsageError(`--config takes key=value, e.g. --config ${IMAGE_PROJECT}:topology=host-gw`);
-            }
-            const key = kv.slice(0, j);
-            opts.config[key.includes(":") ? key : `${IMAGE_PROJECT}:${key}`] = kv.slice(j + 1);
+            const [k, v] = keyValue(value, "--config", IMAGE_PROJECT);
+            opts.config[k] = v;
         } else if (flag === "--out") {
-            opts.out = path.resolve(cwd, value());
+            opts.out = path.resolve(cwd, value);
         } else if (flag === "--quiet") {
             opts.quiet = true;
-        } else if (flag === "-h" || flag === "--help") {
-            opts.help = true;
         } else {
-            throw new UsageError(`unknown option ${raw}; see --help`);
+            opts.help = true;
         }
     }
     return opts;
