@@ -11,7 +11,6 @@ import { windowsCniConf } from "../manifests/cni";
 import { TopologySpec } from "../topology";
 import { digest, ps, psData } from "./shell";
 import * as win from "./windows";
-import { POWERSHELL_EXE, SCRIPT_HELPERS } from "./windows";
 
 /**
  * Azure writes a Windows VM's custom data, decoded, to %SYSTEMDRIVE%\AzureData\CustomData.bin and
@@ -28,11 +27,6 @@ export const DEFENDER_EXCLUSIONS = ["$env:ProgramData\\containerd", "$env:Progra
 /** A key line sshd accepts in administrators_authorized_keys: type, base64 key data, comment. */
 const KEY_PATTERN = "^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/]+={0,3}( .*)?$";
 
-const IMAGE_PRELUDE = `$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-${SCRIPT_HELPERS}function Get-FsPath([string]$Path) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path) }
-`;
-
 /** The VM's custom data for a node made from the image: its admin's public key, one line. */
 export function imageCustomData(publicKey: string): string {
     return `${publicKey.trim()}\n`;
@@ -48,20 +42,17 @@ export function imageCustomData(publicKey: string): string {
  * sshd with no key: the node is reachable by no one, which is what a missing key means.
  */
 export function renderFirstBootTask(): string {
-    return `$ErrorActionPreference = 'Stop'
-function Get-FsPath([string]$Path) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path) }
-New-Item -ItemType Directory -Force C:\\var\\log\\kubernetes | Out-Null
+    return `${win.PRELUDE}New-Item -ItemType Directory -Force C:\\var\\log\\kubernetes | Out-Null
 Start-Transcript -Append C:\\var\\log\\kubernetes\\authorized-key.log | Out-Null
 $keys = "$env:ProgramData\\ssh\\administrators_authorized_keys"
 if (Test-Path ${CUSTOM_DATA_FILE}) {
-  $lines = @([IO.File]::ReadAllText((Get-FsPath '${CUSTOM_DATA_FILE}')).Split("\`n") | ForEach-Object { $_.Trim() } | Where-Object { $_ -match ${ps(KEY_PATTERN)} })
+  $lines = @([IO.File]::ReadAllText($ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath('${CUSTOM_DATA_FILE}')).Split("\`n") | ForEach-Object { $_.Trim() } | Where-Object { $_ -match ${ps(KEY_PATTERN)} })
   if ($lines.Count -eq 0) { Write-Output "${CUSTOM_DATA_FILE} holds no SSH public key" }
   else {
     New-Item -ItemType Directory -Force "$env:ProgramData\\ssh" | Out-Null
     if (-not (Test-Path $keys)) { New-Item -ItemType File $keys | Out-Null }
-    & icacls.exe $keys /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "icacls $keys failed with exit code $LASTEXITCODE" }
-    [IO.File]::WriteAllText((Get-FsPath $keys), (($lines -join "\`n") + "\`n"))
+    Invoke-Native "icacls $keys" { icacls.exe $keys /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' } | Out-Null
+    Set-FileText $keys (($lines -join "\`n") + "\`n") | Out-Null
     Write-Output "installed $($lines.Count) key(s) from ${CUSTOM_DATA_FILE}"
   }
 }
@@ -85,22 +76,11 @@ Stop-Transcript | Out-Null
  */
 export function renderImageSetup(): string {
     const exclusions = DEFENDER_EXCLUSIONS.map((p) => `"${p}"`).join(", ");
-    return `${IMAGE_PRELUDE}
-if (-not (Get-Service sshd -ErrorAction SilentlyContinue)) {
-  Add-WindowsCapability -Online -Name OpenSSH.Server~~~~0.0.1.0 | Out-Null
-}
-New-ItemProperty -Path HKLM:\\SOFTWARE\\OpenSSH -Name DefaultShell -PropertyType String -Force -Value "${POWERSHELL_EXE}" | Out-Null
-Stop-Service sshd -Force -ErrorAction SilentlyContinue
+    return `${win.PRELUDE}${win.DETACHED_FN}
+${win.SSHD_INSTALL}Stop-Service sshd -Force -ErrorAction SilentlyContinue
 Set-Service sshd -StartupType Manual
-if (-not (Get-NetFirewallRule -Name sshd -ErrorAction SilentlyContinue)) {
-  New-NetFirewallRule -Name sshd -DisplayName 'OpenSSH Server (sshd)' -Direction Inbound -Protocol TCP -LocalPort 22 -Action Allow | Out-Null
-}
-New-Item -ItemType Directory -Force C:\\k | Out-Null
-$task = 'C:\\k\\${FIRST_BOOT_TASK}.ps1'
-[IO.File]::WriteAllText((Get-FsPath $task), ${psData(renderFirstBootTask(), `${FIRST_BOOT_TASK}.ps1`)})
-$action = New-ScheduledTaskAction -Execute powershell.exe -Argument "-NoProfile -ExecutionPolicy Bypass -File $task"
-$principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\\SYSTEM' -LogonType ServiceAccount -RunLevel Highest
-Register-ScheduledTask -TaskName ${ps(FIRST_BOOT_TASK)} -Action $action -Principal $principal -Trigger (New-ScheduledTaskTrigger -AtStartup) -Force | Out-Null
+${win.SSHD_FIREWALL}New-Item -ItemType Directory -Force C:\\k | Out-Null
+Register-Detached ${FIRST_BOOT_TASK} ${psData(renderFirstBootTask(), `${FIRST_BOOT_TASK}.ps1`)} -AtStartup
 if (Get-Command Add-MpPreference -ErrorAction SilentlyContinue) {
   foreach ($p in @(${exclusions})) { Add-MpPreference -ExclusionPath $p }
   Write-Output "Defender exclusions: $((Get-MpPreference).ExclusionPath -join ', ')"
@@ -115,9 +95,7 @@ Write-Output "sshd installed (starts at first boot), boot task ${FIRST_BOOT_TASK
  */
 export function renderImagePrePull(images: string[]): string {
     const pulls = images.map((i) => `if (-not (Test-Crictl @('inspecti', ${ps(i)}))) { Invoke-Native ${ps(`pull ${i}`)} { crictl.exe --config C:\\k\\crictl.yaml pull ${ps(i)} } }`).join("\n");
-    return `${IMAGE_PRELUDE}$env:Path = "C:\\k;$env:Path"
-function Test-Crictl([string[]]$Arguments) { $ErrorActionPreference = 'Continue'; crictl.exe --config C:\\k\\crictl.yaml @Arguments *> $null; return ($LASTEXITCODE -eq 0) }
-for ($i = 0; (Get-ScheduledTask -TaskName hybrid-k8s-prepull -ErrorAction SilentlyContinue).State -eq 'Running'; $i++) {
+    return `${win.PRELUDE}${win.CRICTL_FN}for ($i = 0; (Get-ScheduledTask -TaskName hybrid-k8s-prepull -ErrorAction SilentlyContinue).State -eq 'Running'; $i++) {
   if ($i -ge 360) { throw 'the background image pull is still running after 60 minutes' }
   Start-Sleep -Seconds 10
 }
@@ -132,7 +110,7 @@ Write-Output "images present: ${images.join(", ")}"
  * sshd after the build's reboot) and authorized keys would be shared by every node.
  */
 export function renderImageCleanup(): string {
-    return `${IMAGE_PRELUDE}
+    return `${win.PRELUDE}
 Remove-Item -Force C:\\etc\\cni\\net.d\\10-hybrid-k8s.conf -ErrorAction SilentlyContinue
 # the boot task started sshd after the build's reboot: stopped again, it starts on each node's first boot
 Stop-Service sshd -Force -ErrorAction SilentlyContinue

@@ -91,19 +91,17 @@ export function windowsDownloads(v: WindowsVersions, spec: TopologySpec): Record
  * - Set-FileText writes UTF-8 without a byte order mark, and only when the content differs, so a
  *   re-run can tell what changed.
  */
-/** Invoke-Native and ConvertFrom-Base64 (see PRELUDE): the node steps' helpers, also the image build's. */
-export const SCRIPT_HELPERS = `function Invoke-Native([string]$What, [scriptblock]$Block) {
+export const PRELUDE = `$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$env:Path = "C:\\k;$env:ProgramFiles\\containerd;$env:ProgramFiles\\nssm;$env:SystemRoot\\System32;$env:SystemRoot;$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0;$env:Path"
+function Invoke-Native([string]$What, [scriptblock]$Block) {
   $ErrorActionPreference = 'Continue'
   $global:LASTEXITCODE = 0
   & $Block 2>&1 | ForEach-Object { "$_" }
   if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE" }
 }
 function ConvertFrom-Base64([string]$Text) { [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Text)) }
-`;
-const PRELUDE = `$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$env:Path = "C:\\k;$env:ProgramFiles\\containerd;$env:ProgramFiles\\nssm;$env:SystemRoot\\System32;$env:SystemRoot;$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0;$env:Path"
-${SCRIPT_HELPERS}function Set-FileText([string]$Path, [string]$Value) {
+function Set-FileText([string]$Path, [string]$Value) {
   $file = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
   if ((Test-Path $Path) -and ([IO.File]::ReadAllText($file) -ceq $Value)) { return $false }
   [IO.File]::WriteAllText($file, $Value)
@@ -134,7 +132,7 @@ function Restart-Agents([string[]]$Names) {
  * session: it survives the session ending (a reboot) where a child process of sshd would not.
  * With -AtStartup the task runs at every boot.
  */
-const DETACHED_FN = `function Register-Detached([string]$Name, [string]$Script, [switch]$AtStartup) {
+export const DETACHED_FN = `function Register-Detached([string]$Name, [string]$Script, [switch]$AtStartup) {
   $file = "C:\\k\\$Name.ps1"
   Set-FileText $file $Script | Out-Null
   $action = New-ScheduledTaskAction -Execute powershell.exe -Argument "-NoProfile -ExecutionPolicy Bypass -File $file"
@@ -180,14 +178,27 @@ function Get-Checked([string]$Path, [string]$Url, [string]$ChecksumUrl, [string]
 /** The Windows PowerShell 5.1 path every service and task runs. */
 export const POWERSHELL_EXE = "$env:WINDIR\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
 
-/** Installs the OpenSSH server, PowerShell as its default shell, the admin's key. Run by the VM extension as SYSTEM. */
-export function renderOpenSshSetup(publicKey: string): string {
-    return `${PRELUDE}
-if (-not (Get-Service sshd -ErrorAction SilentlyContinue)) {
+/** The OpenSSH server (Windows Server 2025 ships it) with PowerShell as its default shell; also the image build's. */
+export const SSHD_INSTALL = `if (-not (Get-Service sshd -ErrorAction SilentlyContinue)) {
   Add-WindowsCapability -Online -Name OpenSSH.Server~~~~0.0.1.0 | Out-Null
 }
 New-ItemProperty -Path HKLM:\\SOFTWARE\\OpenSSH -Name DefaultShell -PropertyType String -Force -Value "${POWERSHELL_EXE}" | Out-Null
-# sshd's first start creates %ProgramData%\\ssh with its own restricted permissions: start it first
+`;
+
+/** sshd's port open on every firewall profile (an Azure NIC can count as Public); also the image build's. */
+export const SSHD_FIREWALL = `if (-not (Get-NetFirewallRule -Name sshd -ErrorAction SilentlyContinue)) {
+  New-NetFirewallRule -Name sshd -DisplayName 'OpenSSH Server (sshd)' -Direction Inbound -Protocol TCP -LocalPort 22 -Action Allow | Out-Null
+}
+`;
+
+/** Test-Crictl: crictl's answer judged by its exit code alone, its output dropped. */
+export const CRICTL_FN = `function Test-Crictl([string[]]$Arguments) { $ErrorActionPreference = 'Continue'; crictl.exe --config C:\\k\\crictl.yaml @Arguments *> $null; return ($LASTEXITCODE -eq 0) }
+`;
+
+/** Installs the OpenSSH server, PowerShell as its default shell, the admin's key. Run by the VM extension as SYSTEM. */
+export function renderOpenSshSetup(publicKey: string): string {
+    return `${PRELUDE}
+${SSHD_INSTALL}# sshd's first start creates %ProgramData%\\ssh with its own restricted permissions: start it first
 Set-Service sshd -StartupType Automatic
 Start-Service sshd
 # sshd reads administrators_authorized_keys only when Administrators and SYSTEM alone may write it;
@@ -196,10 +207,7 @@ $keys = "$env:ProgramData\\ssh\\administrators_authorized_keys"
 if (-not (Test-Path $keys)) { New-Item -ItemType File $keys | Out-Null }
 Invoke-Native icacls { icacls.exe $keys /inheritance:r /grant 'Administrators:F' /grant 'SYSTEM:F' } | Out-Null
 Set-FileText $keys ${psData(`${publicKey.trim()}\n`, "authorized-key")} | Out-Null
-if (-not (Get-NetFirewallRule -Name sshd -ErrorAction SilentlyContinue)) {
-  New-NetFirewallRule -Name sshd -DisplayName 'OpenSSH Server (sshd)' -Direction Inbound -Protocol TCP -LocalPort 22 -Action Allow | Out-Null
-}
-Write-Output "sshd ready"
+${SSHD_FIREWALL}Write-Output "sshd ready"
 `;
 }
 
@@ -442,8 +450,7 @@ Restart-Agents $restart
 Start-Service containerd
 Set-FileText C:\\k\\crictl.yaml "runtime-endpoint: ${CONTAINERD_PIPE}\`nimage-endpoint: ${CONTAINERD_PIPE}\`n" | Out-Null
 # containerd's pipe appears a moment after the service starts
-function Test-Crictl([string[]]$Arguments) { $ErrorActionPreference = 'Continue'; crictl.exe --config C:\\k\\crictl.yaml @Arguments *> $null; return ($LASTEXITCODE -eq 0) }
-for ($i = 0; -not (Test-Crictl @('version')); $i++) {
+${CRICTL_FN}for ($i = 0; -not (Test-Crictl @('version')); $i++) {
   if ($i -ge 60) { throw "containerd does not answer on ${CONTAINERD_PIPE}" }
   Start-Sleep -Seconds 2
 }
