@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../components/config";
-import { decodePowerShell, embeddedData } from "../components/scripts/shell";
+import { decodePowerShell, embeddedFiles } from "../components/scripts/shell";
 import { IMAGE_PROJECT, parseImageConfig } from "../images/config";
 import { checkOutDir, Io, keyValue, readFlags, removePreviousPlan, UsageError, writeFiles } from "./cli";
 import type { PlanDocument } from "./evaluate";
@@ -69,7 +69,7 @@ export function imageArtifacts(doc: PlanDocument): Array<{ path: string; content
         const script = inline.length === 1 ? decodePowerShell(inline[0]) : undefined;
         if (script !== undefined) {
             files.push({ path: `${base}.ps1`, content: script });
-            files.push(...embeddedData(script).map((d) => ({ path: `${base}.${d.name}`, content: d.value })));
+            files.push(...embeddedFiles(base, script));
         }
     });
     return files;

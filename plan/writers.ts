@@ -4,7 +4,7 @@ import * as yaml from "js-yaml";
 import { Json } from "./monitor";
 import { PlanDocument, PlanResource } from "./evaluate";
 import { PlanGraph } from "./graph";
-import { decodePowerShell, embeddedData } from "../components/scripts/shell";
+import { decodePowerShell, embeddedFiles } from "../components/scripts/shell";
 
 function shortType(type: string): string {
     return type.split(":").slice(-1)[0];
@@ -200,7 +200,7 @@ export function scriptArtifacts(doc: PlanDocument): Artifact[] {
         const text = settings?.commandToExecute;
         const decoded = typeof text === "string" ? decodePowerShell(text) : undefined;
         if (decoded !== undefined) {
-            out.push({ path: `scripts/${r.name}.ps1`, content: decoded }, ...embedded(r.name, decoded));
+            out.push({ path: `scripts/${r.name}.ps1`, content: decoded }, ...embeddedFiles(`scripts/${r.name}`, decoded));
         }
     }
     for (const r of doc.resources.filter((x) => COMMAND_TYPES.has(x.type))) {
@@ -213,7 +213,7 @@ export function scriptArtifacts(doc: PlanDocument): Artifact[] {
             const suffix = step === "create" ? "" : ".delete";
             out.push(
                 ...(ps !== undefined
-                    ? [{ path: `scripts/${r.name}${suffix}.ps1`, content: ps }, ...embedded(`${r.name}${suffix}`, ps)]
+                    ? [{ path: `scripts/${r.name}${suffix}.ps1`, content: ps }, ...embeddedFiles(`scripts/${r.name}${suffix}`, ps)]
                     : [{ path: `scripts/${r.name}${suffix}.sh`, content: text }]),
             );
         }
@@ -247,12 +247,4 @@ export function manifestArtifacts(doc: PlanDocument): Artifact[] {
             const { apiVersion, kind, ...rest } = stripInternal(r.inputs) as Record<string, Json>;
             return { path: `manifests/${r.name}.yaml`, content: yaml.dump({ apiVersion, kind, ...rest }, { lineWidth: 120, noRefs: true, sortKeys: false }) };
         });
-}
-
-/**
- * What a PowerShell script carries as data (files it writes: service start scripts, task scripts,
- * configs), written beside it as `<script>.<name>`, so the plan shows them and the tests parse them.
- */
-function embedded(script: string, text: string): Array<{ path: string; content: string }> {
-    return embeddedData(text).map((d) => ({ path: `scripts/${script}.${d.name}`, content: d.value }));
 }

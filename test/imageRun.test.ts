@@ -9,7 +9,7 @@ import { imageSteps } from "../components/scripts/image";
 import * as win from "../components/scripts/windows";
 import { topologySpec } from "../components/topology";
 import { defaultAddresses, hostileSshKey, VERSIONS } from "./fixtures";
-import { calls, StepRun, StubWindows } from "./pwsh/machine";
+import { calls, changes, ok, StubWindows } from "./pwsh/machine";
 
 const plan = defaultAddresses(1);
 const node = plan.windows[0];
@@ -17,15 +17,6 @@ const spec = topologySpec("vxlan");
 const SAMPLE = "mcr.microsoft.com/windows/servercore:ltsc2022";
 const cidrs = { podCidr: plan.podCidr, serviceCidr: plan.serviceCidr, vnetCidr: plan.vnetCidr };
 
-function ok(run: StepRun, what: string): void {
-    assert.strictEqual(run.code, 0, `${what} failed: ${run.stderr}\n${run.stdout}`);
-}
-
-/** Calls that change a machine (as test/windowsRun.test.ts counts them). */
-function changes(run: StepRun): string[] {
-    const kinds = new Set(["curl.exe", "install", "Restart-Service", "service-stopped", "Restart-Computer", "Install-WindowsFeature", "Add-WindowsCapability", "kubeadm.exe", "New-HnsNetwork"]);
-    return run.calls.filter((c) => kinds.has(c.cmd) || (c.cmd === "crictl.exe" && c.args[0] === "pull")).map((c) => `${c.cmd} ${c.args.join(" ")}`);
-}
 
 describe("the image build and a node made from it, under PowerShell against a stubbed Windows", function () {
     this.timeout(300000);

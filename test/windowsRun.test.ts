@@ -7,7 +7,7 @@ import { renderWindowsChecks } from "../components/scripts/checks";
 import * as win from "../components/scripts/windows";
 import { topologySpec } from "../components/topology";
 import { defaultAddresses, hostileSshKey, VERSIONS } from "./fixtures";
-import { calls, StepRun, StubWindows } from "./pwsh/machine";
+import { calls, changes, ok, StubWindows } from "./pwsh/machine";
 
 const plan = defaultAddresses(100);
 const node = plan.windows[0];
@@ -40,15 +40,6 @@ function scripts(topology: "vxlan" | "host-gw" | "tor", versions = VERSIONS) {
     };
 }
 
-function ok(run: StepRun, what: string): void {
-    assert.strictEqual(run.code, 0, `${what} failed: ${run.stderr}\n${run.stdout}`);
-}
-
-/** Calls that change a machine: downloads, installs, service restarts, reboots. */
-function changes(run: StepRun): string[] {
-    const kinds = new Set(["curl.exe", "install", "Restart-Service", "service-stopped", "Restart-Computer", "Install-WindowsFeature", "Add-WindowsCapability", "kubeadm.exe", "New-HnsNetwork"]);
-    return run.calls.filter((c) => kinds.has(c.cmd) || (c.cmd === "crictl.exe" && c.args[0] === "pull")).map((c) => `${c.cmd} ${c.args.join(" ")}`);
-}
 
 const prepared = new Map<string, StubWindows>();
 /** A node taken through the steps up to (not including) `until` (a copy of a shared one). */

@@ -31,6 +31,14 @@ export function embeddedData(script: string): Array<{ name: string; value: strin
     return [...script.matchAll(/ConvertFrom-Base64 '([A-Za-z0-9+/=]*)' <# ([\w.-]+) #>/g)].map((m) => ({ name: m[2], value: Buffer.from(m[1], "base64").toString("utf8") }));
 }
 
+/**
+ * What a script carries as data (files it writes: service start scripts, task scripts, configs),
+ * as files beside it, `<base>.<name>`: the plan writes them so people see them and tests parse them.
+ */
+export function embeddedFiles(base: string, script: string): Array<{ path: string; content: string }> {
+    return embeddedData(script).map((d) => ({ path: `${base}.${d.name}`, content: d.value }));
+}
+
 const PS_PREFIX = "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ";
 const UNPACK_HEAD = "$z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,[Convert]::FromBase64String('";
 const UNPACK_TAIL =

@@ -1,5 +1,6 @@
 // A stubbed Windows node for the run tests: a folder with drive C: and the machine's state
 // (test/pwsh/stub.ps1 holds the shims, test/pwsh/run.ps1 runs one step on it).
+import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -132,4 +133,15 @@ const HNS_URL = "https://raw.githubusercontent.com/microsoft/SDN/242fb0c3190dbb0
 /** The names of the calls of one kind. */
 export function calls(run: StepRun, cmd: string): string[][] {
     return run.calls.filter((c) => c.cmd === cmd).map((c) => c.args);
+}
+
+/** Asserts that a step succeeded, showing its output when it did not. */
+export function ok(run: StepRun, what: string): void {
+    assert.strictEqual(run.code, 0, `${what} failed: ${run.stderr}\n${run.stdout}`);
+}
+
+/** Calls that change a machine: downloads, installs, service restarts, reboots, joins, networks, pulls. */
+export function changes(run: StepRun): string[] {
+    const kinds = new Set(["curl.exe", "install", "Restart-Service", "service-stopped", "Restart-Computer", "Install-WindowsFeature", "Add-WindowsCapability", "kubeadm.exe", "New-HnsNetwork"]);
+    return run.calls.filter((c) => kinds.has(c.cmd) || (c.cmd === "crictl.exe" && c.args[0] === "pull")).map((c) => `${c.cmd} ${c.args.join(" ")}`);
 }
