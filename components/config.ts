@@ -324,6 +324,34 @@ function suggestKey(key: string): string | undefined {
  * `secretKeys` (full keys) says which values arrived as secrets; when given, a secret key whose
  * value arrived in plain text is refused, as the Pulumi CLI refuses it.
  */
+/** The keys that hold a version the nodes install. */
+export const VERSION_KEYS = ["kubernetesVersion", "containerdVersion", "windowsContainerdVersion", "cniPluginsVersion", "sdnPluginsVersion", "flannelVersion", "flannelCniPluginVersion"] as const;
+
+/**
+ * What is wrong with a version config value, or undefined: its form, a Kubernetes minor the
+ * scripts were not written for, a containerd older than its config format. Shared by the cluster
+ * and the image program (images/config.ts), which install the same things.
+ */
+export function versionProblem(key: (typeof VERSION_KEYS)[number], v: string): string | undefined {
+    if (key === "flannelCniPluginVersion") {
+        return FLANNEL_CNI_VERSION.test(v) ? undefined : `${show(v)} is not a flannel CNI plugin version like ${KEYS.flannelCniPluginVersion.default}.`;
+    }
+    if (key === "kubernetesVersion") {
+        if (!SEMVER.test(v)) {
+            return `${show(v)} is not a version like 1.35.4 (no leading v, all three parts, no leading zeros).`;
+        }
+        const supportedMinors = KUBERNETES_MINORS.map((m) => m.minor).join(", ");
+        return kubernetesMinor(v) ? undefined : `${show(v)} is out of support: the scripts are written for Kubernetes ${supportedMinors}; use one of those (default ${KEYS.kubernetesVersion.default}).`;
+    }
+    if (!SEMVER.test(v)) {
+        return `${show(v)} is not a version like ${KEYS[key].default} (no leading v, no leading zeros).`;
+    }
+    if ((key === "containerdVersion" || key === "windowsContainerdVersion") && (parseVersion(v)?.major ?? 0) < CONTAINERD_MIN_MAJOR) {
+        return `${show(v)} is too old: the rendered containerd config is version 3, which containerd reads from ${CONTAINERD_MIN_MAJOR}.0 on; use ${KEYS[key].default}.`;
+    }
+    return undefined;
+}
+
 export function parseConfig(raw: Record<string, string>, opts: LoadOptions): ClusterConfig {
     const issues: ConfigIssue[] = [];
     const values: Record<string, string | number | boolean | undefined> = {};
@@ -479,23 +507,11 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
 
     // versions: one table (versions.ts)
     const kubernetesVersion = str("kubernetesVersion");
-    const supportedMinors = KUBERNETES_MINORS.map((m) => m.minor).join(", ");
-    if (!SEMVER.test(kubernetesVersion)) {
-        bad("kubernetesVersion", `${show(kubernetesVersion)} is not a version like 1.35.4 (no leading v, all three parts, no leading zeros).`);
-    } else if (!kubernetesMinor(kubernetesVersion)) {
-        bad("kubernetesVersion", `${show(kubernetesVersion)} is out of support: the scripts are written for Kubernetes ${supportedMinors}; use one of those (default ${KEYS.kubernetesVersion.default}).`);
-    }
-    for (const key of ["containerdVersion", "windowsContainerdVersion", "cniPluginsVersion", "sdnPluginsVersion", "flannelVersion"] as const) {
-        const v = str(key);
-        if (!SEMVER.test(v)) {
-            bad(key, `${show(v)} is not a version like ${KEYS[key].default} (no leading v, no leading zeros).`);
-        } else if ((key === "containerdVersion" || key === "windowsContainerdVersion") && (parseVersion(v)?.major ?? 0) < CONTAINERD_MIN_MAJOR) {
-            bad(key, `${show(v)} is too old: the rendered containerd config is version 3, which containerd reads from ${CONTAINERD_MIN_MAJOR}.0 on; use ${KEYS[key].default}.`);
+    for (const key of VERSION_KEYS) {
+        const problem = versionProblem(key, str(key));
+        if (problem) {
+            bad(key, problem);
         }
-    }
-    const cniTag = str("flannelCniPluginVersion");
-    if (!FLANNEL_CNI_VERSION.test(cniTag)) {
-        bad("flannelCniPluginVersion", `${show(cniTag)} is not a flannel CNI plugin version like ${KEYS.flannelCniPluginVersion.default}.`);
     }
 
     // identity and credentials
@@ -595,7 +611,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         containerdVersion: str("containerdVersion"),
         windowsContainerdVersion: str("windowsContainerdVersion"),
         flannelVersion: str("flannelVersion"),
-        flannelCniPluginVersion: cniTag,
+        flannelCniPluginVersion: str("flannelCniPluginVersion"),
         cniPluginsVersion: str("cniPluginsVersion"),
         sdnPluginsVersion: str("sdnPluginsVersion"),
         exposeNodePorts: bool("exposeNodePorts"),

@@ -5,8 +5,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { ConfigError, ConfigIssue, KEYS, MarketplaceImage, parseImage, Topology, TOPOLOGIES, WINDOWS_IMAGE_OFFER, WINDOWS_IMAGE_PUBLISHER } from "../components/config";
-import { FLANNEL_CNI_VERSION, SEMVER } from "../components/versions";
+import { ConfigError, ConfigIssue, MarketplaceImage, parseImage, Topology, TOPOLOGIES, versionProblem, WINDOWS_IMAGE_OFFER, WINDOWS_IMAGE_PUBLISHER } from "../components/config";
 import { WindowsVersions } from "../components/scripts/windows";
 
 export const IMAGE_PROJECT = "hybrid-k8s-images";
@@ -60,9 +59,11 @@ export function parseImageConfig(raw: Record<string, string>): ImageConfig {
         cniPluginsVersion: str("cniPluginsVersion"),
         sdnPluginsVersion: str("sdnPluginsVersion"),
     };
-    for (const key of ["kubernetesVersion", "windowsContainerdVersion", "flannelVersion", "flannelCniPluginVersion", "cniPluginsVersion", "sdnPluginsVersion"]) {
-        if (!(key === "flannelCniPluginVersion" ? FLANNEL_CNI_VERSION : SEMVER).test(str(key))) {
-            bad(key, `"${str(key)}" is not a version; the cluster's default is ${String(KEYS[key as keyof typeof KEYS].default)}.`);
+    // the cluster's own checks (supported Kubernetes minors, containerd's config format)
+    for (const key of ["kubernetesVersion", "windowsContainerdVersion", "flannelVersion", "flannelCniPluginVersion", "cniPluginsVersion", "sdnPluginsVersion"] as const) {
+        const problem = versionProblem(key, str(key));
+        if (problem) {
+            bad(key, problem);
         }
     }
     const pull = str("pullSampleImage");

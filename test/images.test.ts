@@ -92,6 +92,16 @@ describe("prebuilt image: the build", () => {
         );
     });
 
+    it("checks versions as the cluster does: a Kubernetes minor the scripts were not written for, containerd 1.x", () => {
+        assert.throws(
+            () => parseImageConfig({ kubernetesVersion: "1.99.0", windowsContainerdVersion: "1.7.20" }),
+            (e: unknown) =>
+                e instanceof ConfigError &&
+                e.issues.some((i) => i.key === "kubernetesVersion" && /out of support/.test(i.message)) &&
+                e.issues.some((i) => i.key === "windowsContainerdVersion" && /too old/.test(i.message)),
+        );
+    });
+
     it("role GUIDs are stable and well-formed", () => {
         assert.strictEqual(uuidFrom("a", "b"), uuidFrom("a", "b"));
         assert.notStrictEqual(uuidFrom("a", "b"), uuidFrom("a", "c"));
