@@ -6,7 +6,9 @@ import { addressInput, ClusterConfig, ConfigError, parseConfig } from "./compone
 import { Flannel } from "./components/flannel";
 import { LinuxMaster } from "./components/linuxMaster";
 import { FLANNEL_NAMESPACE, FLANNEL_SERVICE_ACCOUNT, FLANNEL_TOKEN_SECRET } from "./components/manifests/flannel";
-import { Network } from "./components/network";
+import { azureMachines } from "./machines/azure";
+import { existingMachines } from "./machines/existing";
+import { Machines } from "./machines/host";
 import { topologySpec } from "./components/topology";
 import { WindowsNode } from "./components/windowsNode";
 import { sampleImage } from "./components/manifests/sample";
@@ -38,42 +40,36 @@ function loadConfig(): ClusterConfig {
 const cfg = loadConfig();
 const addresses = planAddresses(addressInput(cfg));
 const spec = topologySpec(cfg.topology);
-const tags = { "hybrid-k8s/stack": pulumi.getStack() };
-// Validated in "up" mode: both are present.
+// Validated in "up" mode: present.
 const sshPrivateKey = pulumi.secret(cfg.sshPrivateKey as string);
 
-const net = new Network("cluster", {
-    topology: cfg.topology,
-    addresses,
-    adminCidr: cfg.adminCidr,
-    exposeNodePorts: cfg.exposeNodePorts,
-    tags,
-});
+// Where the machines come from (machines/) ...
+const azure = cfg.machines === "azure" ? azureMachines(cfg, addresses, sshPrivateKey) : undefined;
+const machines: Machines = azure ?? existingMachines(cfg, addresses, sshPrivateKey);
 
+// ... and what is done on them (components/).
 const master = new LinuxMaster("k8s-master", {
-    network: net,
+    host: machines.master,
     addresses,
     spec,
     kubernetesVersion: cfg.kubernetesVersion,
     containerdVersion: cfg.containerdVersion,
-    vmSize: cfg.linuxVmSize,
-    image: cfg.linuxImage,
-    adminUsername: cfg.adminUsername,
-    sshPublicKey: cfg.sshPublicKey as string,
-    sshPrivateKey,
+    existingCluster: cfg.existingCluster,
 });
 
-const flannel = spec.flannelBackend
-    ? new Flannel("flannel", {
-          provider: master.provider,
-          spec: { ...spec, flannelBackend: spec.flannelBackend },
-          podCidr: addresses.podCidr,
-          flannelVersion: cfg.flannelVersion,
-          cniPluginVersion: cfg.flannelCniPluginVersion,
-          nodesReady: [master.podCidr],
-          deletedWith: master.vm,
-      })
-    : undefined;
+// An existing cluster runs its own flannel (its compatibility check refuses one Windows cannot join).
+const flannel =
+    spec.flannelBackend && !cfg.existingCluster
+        ? new Flannel("flannel", {
+              provider: master.provider,
+              spec: { ...spec, flannelBackend: spec.flannelBackend },
+              podCidr: addresses.podCidr,
+              flannelVersion: cfg.flannelVersion,
+              cniPluginVersion: cfg.flannelCniPluginVersion,
+              nodesReady: master.podCidr ? [master.podCidr] : [],
+              deletedWith: machines.master.deletedWith,
+          })
+        : undefined;
 
 // Host agents on Windows (flanneld, kube-proxy) authenticate with their service accounts' tokens.
 const agentKubeconfigs =
@@ -92,9 +88,9 @@ const agentKubeconfigs =
 // Windows workers: all in parallel, none waits on another. Node i keeps its index and addresses
 // when windowsNodeCount changes, so growing the count touches no existing node.
 const workers = addresses.windows.map(
-    (node) =>
+    (node, i) =>
         new WindowsNode(node.name, {
-            network: net,
+            host: machines.windows[i],
             master,
             node,
             addresses,
@@ -107,12 +103,6 @@ const workers = addresses.windows.map(
                 cniPluginsVersion: cfg.cniPluginsVersion,
                 sdnPluginsVersion: cfg.sdnPluginsVersion,
             },
-            vmSize: cfg.windowsVmSize,
-            image: cfg.windowsImage,
-            adminUsername: cfg.adminUsername,
-            adminPassword: pulumi.secret(cfg.adminPassword as string),
-            sshPublicKey: cfg.sshPublicKey as string,
-            sshPrivateKey,
             agentKubeconfigs: agentKubeconfigs as pulumi.Output<Record<string, string>>,
             clusterReady: flannel?.ready,
             prePull: cfg.sampleService ? [sampleImage(WINDOWS_SERVER[cfg.windowsServerVersion])] : [],
@@ -129,17 +119,18 @@ const sample =
               // a fixed cluster IP, so checks on hosts without kubectl know it
               clusterIp: hostAt(parseCidr(addresses.serviceCidr) as Cidr, 200),
               joins: workers.map((w) => w.join),
-              deletedWith: master.vm,
+              deletedWith: machines.master.deletedWith,
           })
         : undefined;
 const validation = sample
     ? new Validation("cluster", { master, nodes: workers, sample, addresses, spec, mode: cfg.validation, rerun: cfg.validationRun })
     : undefined;
 
-export const resourceGroupName = net.resourceGroupName;
+export const machineSource = cfg.machines;
+export const resourceGroupName = azure?.network.resourceGroupName;
 export const topology = cfg.topology;
-export const natPublicIp = net.natPublicIp;
-export const masterPublicIp = master.publicIp;
+export const natPublicIp = azure?.network.natPublicIp;
+export const masterPublicIp = azure?.masterPublicIp;
 export const kubeconfig = master.kubeconfig;
 export const flannelNetwork = spec.windowsNetworkName;
 /** Every node with its private IP and pod /24, known before anything runs. */

@@ -115,10 +115,16 @@ export interface AddressPlan {
 }
 
 export interface AddressInput {
+    /** The Azure VNet; for existing machines, the network the hosts share (nodeSubnet). */
     vnetCidr: string;
     podCidr: string;
     serviceCidr: string;
     windowsNodeCount: number;
+    /**
+     * Existing machines: their given addresses and names (Windows host i is node i, 1-based, in
+     * list order). Absent: the Azure layout (master `.4`, Windows node i `.10+i` of the first /24).
+     */
+    hosts?: { master: string; windows: ReadonlyArray<{ name: string; address: string }> };
 }
 
 /** Node names, derived once: Windows computer names are at most 15 characters. */
@@ -157,12 +163,13 @@ export function planAddresses(input: AddressInput): AddressPlan {
     const vnet = must(input.vnetCidr, "vnetCidr");
     const pods = must(input.podCidr, "podCidr");
     const services = must(input.serviceCidr, "serviceCidr");
-    const nodeSubnetCidr = subnetAt(vnet, Math.max(NODE_SUBNET_PREFIX, vnet.prefix), 0);
+    const hosts = input.hosts;
+    // existing hosts share one given network; Azure nodes live in the VNet's first /24
+    const nodeSubnetCidr = hosts ? networkForm(vnet) : subnetAt(vnet, Math.max(NODE_SUBNET_PREFIX, vnet.prefix), 0);
     const nodeSubnet = must(nodeSubnetCidr, "vnetCidr");
-    const windows: NodeAddress[] = [];
-    for (let i = 1; i <= input.windowsNodeCount; i++) {
-        windows.push(node(i, "windows", windowsNodeName(i), hostAt(nodeSubnet, WINDOWS_HOST_BASE + i), pods));
-    }
+    const windows: NodeAddress[] = hosts
+        ? hosts.windows.map((h, i) => node(i + 1, "windows", h.name, h.address, pods))
+        : Array.from({ length: input.windowsNodeCount }, (_, i) => node(i + 1, "windows", windowsNodeName(i + 1), hostAt(nodeSubnet, WINDOWS_HOST_BASE + i + 1), pods));
     return {
         vnetCidr: networkForm(vnet),
         nodeSubnetCidr,
@@ -170,7 +177,7 @@ export function planAddresses(input: AddressInput): AddressPlan {
         serviceCidr: networkForm(services),
         kubernetesServiceIp: hostAt(services, 1),
         dnsServiceIp: hostAt(services, 10),
-        master: node(0, "linux-master", MASTER_NAME, hostAt(nodeSubnet, MASTER_HOST_OFFSET), pods),
+        master: node(0, "linux-master", MASTER_NAME, hosts ? hosts.master : hostAt(nodeSubnet, MASTER_HOST_OFFSET), pods),
         windows,
     };
 }

@@ -5,6 +5,7 @@
 import {
     AddressInput,
     Cidr,
+    MASTER_NAME,
     contains,
     isNetworkAddress,
     networkForm,
@@ -26,6 +27,24 @@ export const TOPOLOGIES = ["vxlan", "host-gw", "tor"] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
 export const VALIDATION_MODES = ["enforce", "report"] as const;
+
+/** Where the machines come from: VMs the stack creates in Azure, or hosts that already exist. */
+export const MACHINE_SOURCES = ["azure", "existing"] as const;
+export type MachineSource = (typeof MACHINE_SOURCES)[number];
+
+/** How `pulumi up` reaches existing Windows hosts: directly, or through the master as SSH proxy. */
+export const SSH_PROXIES = ["none", "master"] as const;
+export type SshProxy = (typeof SSH_PROXIES)[number];
+
+/** An existing Windows host (machines: existing). */
+export interface WindowsHostEntry {
+    /** Kubernetes node name: a lowercase DNS label. */
+    name: string;
+    /** Where `pulumi up` reaches it by SSH, and its address on the node network. */
+    address: string;
+    /** SSH user; defaults to adminUsername. */
+    user: string;
+}
 export type ValidationMode = (typeof VALIDATION_MODES)[number];
 
 /** A marketplace image, "publisher:offer:sku:version". */
@@ -43,6 +62,13 @@ export type ImageRef = MarketplaceImage | GalleryImageVersion;
 
 /** The typed, validated configuration of one stack. Secrets are plain here; index.ts wraps them. */
 export interface ClusterConfig {
+    machines: MachineSource;
+    masterAddress: string;
+    masterUser: string;
+    existingCluster: boolean;
+    windowsHosts: WindowsHostEntry[];
+    nodeSubnet: string;
+    sshProxy: SshProxy;
     topology: Topology;
     windowsNodeCount: number;
     podCidr: string;
@@ -72,12 +98,12 @@ export interface ClusterConfig {
     validationRun: string;
 }
 
-type Kind = "string" | "integer" | "boolean";
+type Kind = "string" | "integer" | "boolean" | "array";
 
 /** One config key: its type, default (absent = required or optional), and its documentation. */
 export interface KeySpec {
     kind: Kind;
-    default?: string | number | boolean;
+    default?: string | number | boolean | readonly never[];
     secret?: boolean;
     description: string;
 }
@@ -87,6 +113,13 @@ export interface KeySpec {
  * README table are checked against it by the tests.
  */
 export const KEYS: Record<keyof ClusterConfig, KeySpec> = {
+    machines: { kind: "string", default: "azure", description: "Where the machines come from: azure (VMs this stack creates) or existing (hosts reached by SSH)." },
+    masterAddress: { kind: "string", default: "", description: "machines existing: the Linux control-plane host's address, reached by SSH (required there)." },
+    masterUser: { kind: "string", default: "", description: "machines existing: SSH user on the master (sudo without a password); defaults to adminUsername." },
+    existingCluster: { kind: "boolean", default: false, description: "machines existing: the master already runs a kubeadm cluster; read it, never prepare or init it." },
+    windowsHosts: { kind: "array", default: [], description: "machines existing: the Windows Server 2022/2025 hosts, each {name, address, user?} (user defaults to adminUsername)." },
+    nodeSubnet: { kind: "string", default: "", description: "machines existing: the hosts' network (CIDR); host-gw and tor need every host on it (required there)." },
+    sshProxy: { kind: "string", default: "none", description: "machines existing: none (reach each Windows host directly) or master (through the master, as on Azure)." },
     topology: { kind: "string", default: "vxlan", description: "Pod network topology: vxlan, host-gw or tor." },
     windowsNodeCount: { kind: "integer", default: 2, description: `Number of Windows workers, 0..${MAX_WINDOWS_NODES}.` },
     podCidr: { kind: "string", default: "10.244.0.0/16", description: "Cluster (pod) CIDR, one /24 per node; feeds kubeadm and flannel." },
@@ -175,8 +208,24 @@ function show(v: string): string {
  * schema (pulumi/pulumi sdk/go/common/workspace/project.go, ValidateConfigValue: an integer is
  * text that strconv.Atoi accepts, a boolean is the text "true" or "false").
  */
-function coerce(key: string, spec: KeySpec, raw: string, issues: ConfigIssue[]): string | number | boolean | undefined {
+type Value = string | number | boolean | unknown[];
+
+function coerce(key: string, spec: KeySpec, raw: string, issues: ConfigIssue[]): Value | undefined {
     switch (spec.kind) {
+        case "array": {
+            // structured values arrive as JSON (sdk/go/common/resource/config/value.go, MarshalString of an object)
+            let parsed: unknown;
+            try {
+                parsed = JSON.parse(raw);
+            } catch {
+                parsed = undefined;
+            }
+            if (!Array.isArray(parsed)) {
+                issues.push({ key, message: `is not a list; write it in the stack file as a YAML list (see Pulumi.existing.yaml), or with \`pulumi config set --path '${PROJECT}:${key}[0].name' win-a\`.` });
+                return undefined;
+            }
+            return parsed as unknown[];
+        }
         case "string":
             return raw;
         case "integer":
@@ -284,8 +333,53 @@ export function vmSizeVcpus(size: string): number | undefined {
 export const WINDOWS_IMAGE_PUBLISHER = "MicrosoftWindowsServer";
 export const WINDOWS_IMAGE_OFFER = "WindowsServer";
 
+/** Keys that only mean something for VMs the stack creates in Azure. */
+export const AZURE_ONLY_KEYS: readonly (keyof ClusterConfig)[] = [
+    "windowsNodeCount", "vnetCidr", "adminCidr", "allowAdminFromInternet", "adminPassword", "linuxVmSize", "windowsVmSize", "linuxImage", "windowsImage", "exposeNodePorts",
+];
+/** Keys that only mean something for existing machines. */
+export const EXISTING_ONLY_KEYS: readonly (keyof ClusterConfig)[] = ["masterAddress", "masterUser", "existingCluster", "windowsHosts", "nodeSubnet", "sshProxy"];
+
+export function isIpv4(text: string): boolean {
+    return /^\d{1,3}(\.\d{1,3}){3}$/.test(text) && parseCidr(`${text}/32`) !== undefined;
+}
+
+/** A Kubernetes node name we accept for an existing host: a lowercase RFC 1123 label. */
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The windowsHosts list, each entry checked; problems go to `bad`. */
+function windowsHostsOf(raw: unknown, adminUsername: string, bad: (key: string, message: string) => void): WindowsHostEntry[] {
+    const hosts: WindowsHostEntry[] = [];
+    (Array.isArray(raw) ? raw : []).forEach((entry: unknown, i) => {
+        const at = `windowsHosts[${i}]`;
+        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+            bad("windowsHosts", `${at} is not a map like { name: win-a, address: 192.0.2.21 }.`);
+            return;
+        }
+        const e = entry as Record<string, unknown>;
+        const unknownFields = Object.keys(e).filter((k) => !["name", "address", "user"].includes(k));
+        if (unknownFields.length > 0) {
+            bad("windowsHosts", `${at} has unknown field(s) ${unknownFields.join(", ")}; an entry has name, address and optionally user.`);
+        }
+        const name = typeof e.name === "string" ? e.name : "";
+        const address = typeof e.address === "string" ? e.address : "";
+        const user = e.user === undefined ? adminUsername : typeof e.user === "string" ? e.user : "";
+        if (!NODE_NAME.test(name)) {
+            bad("windowsHosts", `${at}.name ${show(String(e.name ?? ""))} is not a node name: lowercase letters, digits and '-', at most 63, e.g. win-a.`);
+        }
+        if (!isIpv4(address)) {
+            bad("windowsHosts", `${at}.address ${show(String(e.address ?? ""))} is not an IPv4 address like 192.0.2.21.`);
+        }
+        if (!/^[A-Za-z0-9_][-A-Za-z0-9_.]{0,63}$/.test(user)) {
+            bad("windowsHosts", `${at}.user ${show(String(e.user ?? ""))} is not a user name like Administrator.`);
+        }
+        hosts.push({ name, address, user });
+    });
+    return hosts;
+}
+
 /** Keys that may be set to the empty string (it means "not set"). */
-const EMPTY_ALLOWED = new Set<string>(["validationRun", "adminPassword", "windowsImage"]);
+const EMPTY_ALLOWED = new Set<string>(["validationRun", "adminPassword", "windowsImage", "masterAddress", "masterUser", "nodeSubnet"]);
 
 /**
  * A namespace that is almost ours (different case, a character missing or extra): most likely a
@@ -354,7 +448,7 @@ export function versionProblem(key: (typeof VERSION_KEYS)[number], v: string): s
 
 export function parseConfig(raw: Record<string, string>, opts: LoadOptions): ClusterConfig {
     const issues: ConfigIssue[] = [];
-    const values: Record<string, string | number | boolean | undefined> = {};
+    const values: Record<string, Value | undefined> = {};
     const known = new Set(Object.keys(KEYS));
 
     for (const [fullKey, value] of Object.entries(raw)) {
@@ -394,7 +488,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     }
     for (const [key, spec] of Object.entries(KEYS)) {
         if (values[key] === undefined && spec.default !== undefined && !(key in values)) {
-            values[key] = spec.default;
+            values[key] = typeof spec.default === "object" ? [...spec.default] : spec.default;
         }
     }
     const str = (k: keyof ClusterConfig): string => (typeof values[k] === "string" ? (values[k] as string) : String(KEYS[k].default ?? ""));
@@ -410,8 +504,72 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         bad("topology", `${show(topology)} is not a topology; use one of ${TOPOLOGIES.join(", ")}.`);
     }
 
-    // node count
-    const windowsNodeCount = num("windowsNodeCount");
+    // where the machines come from
+    const machines = str("machines") as MachineSource;
+    if (!(MACHINE_SOURCES as readonly string[]).includes(machines)) {
+        bad("machines", `${show(machines)} is not a machine source; use azure (VMs this stack creates) or existing (hosts reached by SSH).`);
+    }
+    const existing = machines === "existing";
+    // The Pulumi CLI passes Pulumi.yaml's defaults as if they were set (pkg/workspace/config.go,
+    // mergeConfig): a key counts as used when its value is not its default.
+    const changed = (k: keyof ClusterConfig) => given(k) && JSON.stringify(values[k]) !== JSON.stringify(KEYS[k].default);
+    const onlyFor = (keys: readonly (keyof ClusterConfig)[], source: MachineSource, why: string) => {
+        for (const k of keys.filter(changed)) {
+            bad(k, `applies only with ${PROJECT}:machines ${source} (${why}); remove it with \`pulumi config rm ${PROJECT}:${k}\`.`);
+        }
+    };
+    if (existing) {
+        onlyFor(AZURE_ONLY_KEYS, "azure", "no Azure resource is created for existing machines");
+    } else if (machines === "azure") {
+        onlyFor(EXISTING_ONLY_KEYS, "existing", "the stack creates and addresses the Azure VMs itself");
+    }
+    const windowsHosts = existing ? windowsHostsOf(values.windowsHosts, str("adminUsername"), bad) : [];
+    const nodeSubnetText = opt("nodeSubnet");
+    const nodeSubnet = nodeSubnetText === undefined ? undefined : parseCidr(nodeSubnetText);
+    const masterAddress = opt("masterAddress");
+    if (existing) {
+        if (nodeSubnetText === undefined) {
+            bad("nodeSubnet", `is required with machines existing: the network the hosts share, e.g. 192.0.2.0/24; set it with \`pulumi config set ${PROJECT}:nodeSubnet 192.0.2.0/24\`.`);
+        } else if (!nodeSubnet || !isNetworkAddress(nodeSubnet)) {
+            bad("nodeSubnet", `${show(nodeSubnetText)} is not an IPv4 network like 192.0.2.0/24${nodeSubnet ? `; use its network address ${networkForm(nodeSubnet)}` : ""}.`);
+        }
+        if (masterAddress === undefined) {
+            bad("masterAddress", `is required with machines existing: the Linux control-plane host's IPv4 address; set it with \`pulumi config set ${PROJECT}:masterAddress 192.0.2.10\`.`);
+        } else if (!isIpv4(masterAddress)) {
+            bad("masterAddress", `${show(masterAddress)} is not an IPv4 address like 192.0.2.10 (the API server advertises it; a name is not enough).`);
+        } else if (nodeSubnet && isNetworkAddress(nodeSubnet) && !contains(nodeSubnet, parseCidr(`${masterAddress}/32`) as Cidr)) {
+            bad("masterAddress", `${masterAddress} is outside nodeSubnet ${nodeSubnet.text}; every host must be on that network (give the master's address there, or widen nodeSubnet).`);
+        }
+        const seen = new Map<string, string>(masterAddress ? [[masterAddress, "masterAddress"]] : []);
+        windowsHosts.forEach((h, i) => {
+            const at = `windowsHosts[${i}]`;
+            const other = seen.get(h.address);
+            if (other) {
+                bad("windowsHosts", `${at} (${h.name}) has address ${h.address}, already given to ${other}; each host needs its own address.`);
+            }
+            seen.set(h.address, `${at} (${h.name})`);
+            if (nodeSubnet && isNetworkAddress(nodeSubnet) && isIpv4(h.address) && !contains(nodeSubnet, parseCidr(`${h.address}/32`) as Cidr)) {
+                bad("windowsHosts", `${at} (${h.name}) has address ${h.address}, outside nodeSubnet ${nodeSubnet.text}; ${topology === "vxlan" ? "every host must be on that network" : `${topology} routes pods through hosts on one L2 segment`}: move it or widen nodeSubnet.`);
+            }
+        });
+        windowsHosts.forEach((h, i) => {
+            if (windowsHosts.findIndex((o) => o.name === h.name) !== i || h.name === MASTER_NAME) {
+                bad("windowsHosts", `windowsHosts[${i}] is named ${show(h.name)}, which ${h.name === MASTER_NAME ? "is the master's node name" : "another host already has"}; node names must be unique.`);
+            }
+        });
+        if (windowsHosts.length > MAX_WINDOWS_NODES) {
+            bad("windowsHosts", `lists ${windowsHosts.length} hosts; at most ${MAX_WINDOWS_NODES}.`);
+        }
+    } else if (bool("existingCluster")) {
+        bad("existingCluster", `needs ${PROJECT}:machines existing: an existing cluster runs on machines this stack did not create.`);
+    }
+    const sshProxy = str("sshProxy") as SshProxy;
+    if (!(SSH_PROXIES as readonly string[]).includes(sshProxy)) {
+        bad("sshProxy", `${show(sshProxy)} is not a proxy choice; use none (reach each Windows host directly) or master (through the master host).`);
+    }
+
+    // node count: the Azure VMs to create, or the existing hosts listed
+    const windowsNodeCount = existing ? windowsHosts.length : num("windowsNodeCount");
     if (Number.isInteger(windowsNodeCount) && (windowsNodeCount < 0 || windowsNodeCount > MAX_WINDOWS_NODES)) {
         bad("windowsNodeCount", `${windowsNodeCount} is out of range; use 0 to ${MAX_WINDOWS_NODES}.`);
     }
@@ -483,6 +641,15 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         }
     }
 
+    if (nodeSubnet && isNetworkAddress(nodeSubnet)) {
+        for (const key of ["podCidr", "serviceCidr"] as const) {
+            const c = cidrs[key];
+            if (c && overlaps(c, nodeSubnet)) {
+                bad(key, `${show(c.text)} overlaps nodeSubnet ${show(nodeSubnet.text)}, where the hosts live; pod and service ranges must be disjoint from it (choose e.g. ${KEYS[key].default}).`);
+            }
+        }
+    }
+
     // adminCidr: required for up; never a large share of the internet unless explicitly allowed
     if (admin) {
         const isPrivate = PRIVATE.some((p) => contains(p, admin));
@@ -501,7 +668,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
                 bad("adminCidr", `${show(admin.text)} covers ${key} ${show(c.text)}: the cluster's own addresses would count as admins; give the public address you run pulumi from.`);
             }
         }
-    } else if (opt("adminCidr") === undefined && opts.mode === "up" && !("adminCidr" in values)) {
+    } else if (opt("adminCidr") === undefined && opts.mode === "up" && !("adminCidr" in values) && !existing) {
         bad("adminCidr", `is required: the address range allowed to reach SSH and the API server; set it with \`pulumi config set ${PROJECT}:adminCidr "$(curl -4 -s https://ifconfig.me)/32"\` (your public IPv4 address).`);
     }
 
@@ -528,7 +695,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
             // never echo the value: it is a secret
             bad("adminPassword", `the value (not shown) ${problem}; set a new one with \`pulumi config set --secret ${PROJECT}:adminPassword\`.`);
         }
-    } else if (opts.mode === "up" && windowsNodeCount > 0) {
+    } else if (opts.mode === "up" && windowsNodeCount > 0 && !existing) {
         bad("adminPassword", `is required for Windows nodes; set it with \`pulumi config set --secret ${PROJECT}:adminPassword\`.`);
     }
     // one trimmed value for every user of the key (the components check the same text)
@@ -591,6 +758,13 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         throw new ConfigError(issues);
     }
     return {
+        machines,
+        masterAddress: masterAddress ?? "",
+        masterUser: opt("masterUser") ?? str("adminUsername"),
+        existingCluster: bool("existingCluster"),
+        windowsHosts,
+        nodeSubnet: nodeSubnet ? networkForm(nodeSubnet) : "",
+        sshProxy,
         topology: topology as Topology,
         windowsNodeCount,
         podCidr: str("podCidr"),
@@ -623,6 +797,15 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
 
 /** The slice of the config that address planning needs. */
 export function addressInput(c: ClusterConfig): AddressInput {
+    if (c.machines === "existing") {
+        return {
+            vnetCidr: c.nodeSubnet,
+            podCidr: c.podCidr,
+            serviceCidr: c.serviceCidr,
+            windowsNodeCount: c.windowsHosts.length,
+            hosts: { master: c.masterAddress, windows: c.windowsHosts },
+        };
+    }
     return { vnetCidr: c.vnetCidr, podCidr: c.podCidr, serviceCidr: c.serviceCidr, windowsNodeCount: c.windowsNodeCount };
 }
 

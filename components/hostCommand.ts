@@ -1,9 +1,10 @@
-// How every remote step is declared: a command on one host (a VM), which runs again when that VM
-// is replaced (a new VM with the same name and static IP is a blank machine) and is dropped,
-// without running its delete, when the VM is destroyed.
-import * as compute from "@pulumi/azure-native/compute";
+// How every remote step is declared: a command on one host, which runs again when the host is a
+// new machine (a replaced VM with the same name and static IP is a blank machine). On a machine
+// deleted with the stack (an Azure VM) it is dropped without running its delete; on an existing
+// machine its delete runs.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { Host } from "../machines/host";
 
 /** The secret-safe settings of a command that reads or writes secrets. */
 export const SECRET_COMMAND = {
@@ -11,16 +12,11 @@ export const SECRET_COMMAND = {
     addPreviousOutputInEnv: false,
 };
 
-export function hostCommand(
-    name: string,
-    vm: compute.VirtualMachine,
-    args: command.remote.CommandArgs,
-    opts: pulumi.CustomResourceOptions,
-): command.remote.Command {
+export function hostCommand(name: string, host: Host, args: command.remote.CommandArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
     return new command.remote.Command(
         name,
-        { addPreviousOutputInEnv: false, ...args, triggers: [vm.id, ...((args.triggers as unknown[] | undefined) ?? [])] },
-        // Commands die with the VM: destroying it never runs deletes against a machine that is gone.
-        { ...opts, deletedWith: vm },
+        { addPreviousOutputInEnv: false, ...args, triggers: [host.identity, ...((args.triggers as unknown[] | undefined) ?? [])] },
+        // Commands die with a VM: destroying it never runs deletes against a machine that is gone.
+        host.deletedWith ? { ...opts, deletedWith: host.deletedWith } : opts,
     );
 }

@@ -1,52 +1,50 @@
-// The Linux control plane: an Ubuntu VM (SSH keys only, static private IP, Standard public IP
-// reachable from adminCidr only), prepared and initialised by remote commands, and the means
-// every later step needs: the kubeconfig, a Kubernetes provider, per-node pod CIDR registration,
-// fresh join tokens, and host-agent kubeconfigs for Windows.
-import * as compute from "@pulumi/azure-native/compute";
-import * as network from "@pulumi/azure-native/network";
+// The Linux control plane on its host (an Azure VM or an existing machine): prepared and
+// initialised by remote commands, or, for an existing kubeadm cluster, read and checked. It gives
+// every later step what it needs: the kubeconfig, a Kubernetes provider, per-node pod CIDR
+// registration, fresh join tokens, and host-agent kubeconfigs for Windows.
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { Connection, MasterHost, pollingConnection, ProxyConnection } from "../machines/host";
 import { AddressPlan, NodeAddress } from "./addressing";
-import { ImageRef } from "./config";
 import { torBridgeConf, torMasqueradeScript } from "./manifests/cni";
-import { nodeNic, NodeNetworking, nodeVmArgs, nodeVmOptions } from "./network";
 import * as linux from "./scripts/linux";
 import { hostCommand, SECRET_COMMAND } from "./hostCommand";
 import { TopologySpec } from "./topology";
-import { check, checkVersion } from "./validate";
-
-type Connection = command.types.input.remote.ConnectionArgs;
-type ProxyConnection = command.types.input.remote.ProxyConnectionArgs;
+import { checkVersion } from "./validate";
 
 export interface LinuxMasterArgs {
-    network: NodeNetworking;
+    /** The machine it runs on. */
+    host: MasterHost;
     addresses: AddressPlan;
     spec: TopologySpec;
     /** Kubernetes version, x.y.z. */
     kubernetesVersion: string;
     /** containerd version, x.y.z. */
     containerdVersion: string;
-    /** VM size. */
-    vmSize: string;
-    image: ImageRef;
-    adminUsername: string;
-    /** OpenSSH public key; the only way in (password authentication is off). */
-    sshPublicKey: string;
-    /** The matching private key, used by every remote command (secret). */
-    sshPrivateKey: pulumi.Input<string>;
-    /** How long the first SSH poll may wait for the VM. Defaults to 20 minutes. */
+    /**
+     * The host already runs a kubeadm control plane: read it (its CA, its kubeconfig), never
+     * prepare or init it. Defaults to false.
+     */
+    existingCluster?: boolean;
+    /**
+     * Existing cluster only: the bash script that reads the cluster and refuses what cannot work
+     * with Windows nodes, run as `-compatibility` before anything reads or changes the cluster.
+     * Defaults to none.
+     */
+    compatibilityCheck?: string;
+    /** How long the first SSH poll may wait for the host. Defaults to 20 minutes. */
     readyTimeout?: string;
 }
 
 export class LinuxMaster extends pulumi.ComponentResource {
-    readonly vm: compute.VirtualMachine;
+    readonly host: MasterHost;
     readonly publicIp: pulumi.Output<string>;
     readonly privateIp: string;
     readonly address: NodeAddress;
     /** SSH to the master, from where `pulumi up` runs. */
     readonly connection: Connection;
-    /** The master as SSH proxy: how remote commands reach Windows nodes (no public IPs there). */
+    /** The master as SSH proxy: how remote commands reach Windows nodes without their own route. */
     readonly proxy: ProxyConnection;
     readonly ready: command.remote.Command;
     /**
@@ -54,7 +52,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
      * API server. Every step that installs Kubernetes binaries (here and on Windows) waits on it.
      */
     readonly versionCheck: command.remote.Command;
-    readonly prepare: command.remote.Command;
+    /** The control plane is up: `init` on a new cluster, the compatibility check on an existing one. */
     readonly init: command.remote.Command;
     /**
      * The cluster's identity: "sha256:<hash of the cluster CA's public key>", read from the init
@@ -63,7 +61,10 @@ export class LinuxMaster extends pulumi.ComponentResource {
      * control plane can take it as a trigger.
      */
     readonly clusterId: pulumi.Output<string>;
-    readonly podCidr: command.remote.Command;
+    /** Existing cluster: the compatibility check (its stdout: one JSON line of the cluster's facts). */
+    readonly compatibility?: command.remote.Command;
+    /** The master's own pod /24 registration (not for an existing cluster: its master is registered). */
+    readonly podCidr?: command.remote.Command;
     /** Admin kubeconfig pointing at the public address (secret). */
     readonly kubeconfig: pulumi.Output<string>;
     readonly provider: k8s.Provider;
@@ -73,90 +74,62 @@ export class LinuxMaster extends pulumi.ComponentResource {
     constructor(name: string, args: LinuxMasterArgs, opts?: pulumi.ComponentResourceOptions) {
         checkVersion(args.kubernetesVersion, "kubernetesVersion");
         checkVersion(args.containerdVersion, "containerdVersion");
-        check(/^(ssh-rsa|ssh-ed25519) \S+/.test(args.sshPublicKey), "sshPublicKey", "needs an OpenSSH public key (ssh-ed25519 ... or ssh-rsa ...)");
-        check(args.adminUsername.length > 0, "adminUsername", "needs a user name, e.g. azureuser");
         super("hybrid-k8s:index:LinuxMaster", name, {}, opts);
         const parent = { parent: this };
-        const net = args.network;
+        const host = (this.host = args.host);
         const m = args.addresses.master;
         this.address = m;
         this.privateIp = m.privateIp;
         this.apiServer = `https://${m.privateIp}:6443`;
-
-        const pip = new network.PublicIPAddress(
-            `${name}-ip`,
-            {
-                resourceGroupName: net.resourceGroupName,
-                location: net.location,
-                tags: net.tags,
-                sku: { name: "Standard" }, // Basic public IPs are retired
-                publicIPAllocationMethod: "Static",
-                publicIPAddressVersion: "IPv4",
-            },
-            parent,
-        );
-        this.publicIp = pip.ipAddress.apply((ip) => ip ?? "");
-        const nic = nodeNic(`${name}-nic`, net, m.privateIp, pip.id, parent);
-
-        this.vm = new compute.VirtualMachine(
-            `${name}-vm`,
-            {
-                ...nodeVmArgs(net, nic, { size: args.vmSize, image: args.image, diskSizeGB: 64 }),
-                osProfile: {
-                    computerName: m.name,
-                    adminUsername: args.adminUsername,
-                    customData: Buffer.from(linux.masterCloudInit()).toString("base64"),
-                    linuxConfiguration: {
-                        disablePasswordAuthentication: true,
-                        provisionVMAgent: true,
-                        ssh: { publicKeys: [{ path: `/home/${args.adminUsername}/.ssh/authorized_keys`, keyData: args.sshPublicKey }] },
-                    },
-                },
-            },
-            nodeVmOptions(this),
-        );
-
-        this.connection = { host: this.publicIp, user: args.adminUsername, privateKey: args.sshPrivateKey };
-        this.proxy = { host: this.publicIp, user: args.adminUsername, privateKey: args.sshPrivateKey };
+        this.publicIp = host.publicAddress;
+        this.connection = host.connection;
+        this.proxy = host.proxy;
         const run = (step: string, create: pulumi.Input<string>, extra: Partial<command.remote.CommandArgs> = {}, copts: pulumi.CustomResourceOptions = {}) =>
-            hostCommand(`${name}-${step}`, this.vm, { connection: this.connection, create, ...extra }, { parent: this, ...copts });
+            hostCommand(`${name}-${step}`, host, { connection: this.connection, create, ...extra }, { parent: this, ...copts });
 
         // One readiness poll, with an unlimited dial budget: a new VM takes minutes to answer SSH.
         this.ready = run(
             "ready",
             linux.renderReady(),
-            { connection: { ...this.connection, dialErrorLimit: -1, perDialTimeout: 30 } },
-            { dependsOn: [this.vm], customTimeouts: { create: args.readyTimeout ?? "20m" } },
+            { connection: pollingConnection(this.connection) },
+            { dependsOn: [host.machine], customTimeouts: { create: args.readyTimeout ?? "20m" } },
         );
         // Each step on the master runs after the one before it: ready → version-check → prepare → init → kubeconfig.
         // It re-runs when kubernetesVersion changes (the version is in its script), before any host changes.
         this.versionCheck = run("version-check", linux.renderVersionCheck(args.kubernetesVersion), {}, { dependsOn: [this.ready] });
-        this.prepare = run(
-            "prepare",
-            linux.renderMasterPrepare({ kubernetesVersion: args.kubernetesVersion, containerdVersion: args.containerdVersion }),
-            {},
-            // installs kubelet: only a version the running API server allows
-            { dependsOn: [this.versionCheck], customTimeouts: { create: "30m", update: "30m" } },
-        );
-        const tor =
-            args.spec.topology === "tor"
-                ? { cniConfig: torBridgeConf(m, args.spec.linuxCniName), masqueradeScript: torMasqueradeScript(args.addresses.podCidr, args.addresses.vnetCidr) }
-                : undefined;
-        this.init = run(
-            "init",
-            this.publicIp.apply((publicIp) =>
-                linux.renderMasterInit({
-                    kubernetesVersion: args.kubernetesVersion,
-                    master: m,
-                    podCidr: args.addresses.podCidr,
-                    serviceCidr: args.addresses.serviceCidr,
-                    publicIp,
-                    tor,
-                }),
-            ),
-            {},
-            { dependsOn: [this.prepare], customTimeouts: { create: "20m", update: "20m" } },
-        );
+        if (args.existingCluster) {
+            // nothing is installed or initialised here: the cluster is checked, then its CA read
+            const checked = args.compatibilityCheck ? run("compatibility", args.compatibilityCheck, {}, { dependsOn: [this.versionCheck] }) : this.versionCheck;
+            this.compatibility = args.compatibilityCheck ? checked : undefined;
+            this.init = run("cluster-ca", linux.renderClusterCa(), {}, { dependsOn: [checked] });
+        } else {
+            const prepare = run(
+                "prepare",
+                linux.renderMasterPrepare({ kubernetesVersion: args.kubernetesVersion, containerdVersion: args.containerdVersion }),
+                {},
+                // installs kubelet: only a version the running API server allows
+                { dependsOn: [this.versionCheck], customTimeouts: { create: "30m", update: "30m" } },
+            );
+            const tor =
+                args.spec.topology === "tor"
+                    ? { cniConfig: torBridgeConf(m, args.spec.linuxCniName), masqueradeScript: torMasqueradeScript(args.addresses.podCidr, args.addresses.vnetCidr) }
+                    : undefined;
+            this.init = run(
+                "init",
+                this.publicIp.apply((publicIp) =>
+                    linux.renderMasterInit({
+                        kubernetesVersion: args.kubernetesVersion,
+                        master: m,
+                        podCidr: args.addresses.podCidr,
+                        serviceCidr: args.addresses.serviceCidr,
+                        publicIp,
+                        tor,
+                    }),
+                ),
+                {},
+                { dependsOn: [prepare], customTimeouts: { create: "20m", update: "20m" } },
+            );
+        }
         // The admin kubeconfig is a secret from the moment it exists: no logs, secret stdout.
         const read = run(
             "kubeconfig",
@@ -180,7 +153,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
             },
             parent,
         );
-        this.podCidr = this.registerNode(m, "linux", { parent: this });
+        this.podCidr = args.existingCluster ? undefined : this.registerNode(m, "linux", { parent: this });
 
         this.registerOutputs({ publicIp: this.publicIp, kubeconfig: this.kubeconfig });
     }
@@ -188,7 +161,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
     /** A command that runs on the master once the control plane is up. */
     private onMaster(name: string, args: Partial<command.remote.CommandArgs> & { create: pulumi.Input<string> }, opts: pulumi.CustomResourceOptions): command.remote.Command {
         const dependsOn = opts.dependsOn ? ([] as pulumi.Input<pulumi.Resource>[]).concat(opts.dependsOn as pulumi.Input<pulumi.Resource>[]) : [];
-        return hostCommand(name, this.vm, { connection: this.connection, ...args }, { ...opts, dependsOn: [this.init, ...dependsOn] });
+        return hostCommand(name, this.host, { connection: this.connection, ...args }, { ...opts, dependsOn: [this.init, ...dependsOn] });
     }
 
     /**

@@ -47,7 +47,7 @@ export class Validation extends pulumi.ComponentResource {
                 new command.remote.Command(
                     `${name}-check-${check}`,
                     { connection: args.master.connection, create: script, triggers, addPreviousOutputInEnv: false },
-                    { parent: this, dependsOn: after, deletedWith: args.master.vm },
+                    { parent: this, dependsOn: after, ...(args.master.host.deletedWith ? { deletedWith: args.master.host.deletedWith } : {}) },
                 ),
         );
         for (const node of args.nodes) {
@@ -56,7 +56,7 @@ export class Validation extends pulumi.ComponentResource {
                 new command.remote.Command(
                     `${node.name}-check-node`,
                     { connection: node.connection, create: powershellCommand(script), triggers, addPreviousOutputInEnv: false },
-                    { parent: this, dependsOn: after, deletedWith: node.vm },
+                    { parent: this, dependsOn: after, ...(node.host.deletedWith ? { deletedWith: node.host.deletedWith } : {}) },
                 ),
             );
         }

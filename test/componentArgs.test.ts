@@ -4,12 +4,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Flannel } from "../components/flannel";
 import { LinuxMaster } from "../components/linuxMaster";
-import { Network } from "../components/network";
+import { Network } from "../machines/azure/network";
 import { SampleService } from "../components/sampleService";
 import { WindowsNode } from "../components/windowsNode";
 import { topologySpec, FlannelBackend } from "../components/topology";
 import { Topology } from "../components/config";
-import { defaultAddresses, masterArgs, VERSIONS, windowsNodeArgs } from "./fixtures";
+import { AzureLinuxMachine } from "../machines/azure/linuxMachine";
+import { AzureWindowsMachine } from "../machines/azure/windowsMachine";
+import { defaultAddresses, MARKETPLACE_WINDOWS, masterArgs, VERSIONS, windowsNodeArgs } from "./fixtures";
 import { mockRuntime, settle } from "./harness";
 
 const addresses = defaultAddresses(1);
@@ -30,19 +32,20 @@ describe("component arguments are checked before anything is created", () => {
         await rejects("adminCidr", () => new Network("args-net-2", { topology: "vxlan", addresses, adminCidr: "my laptop" }));
     });
 
-    it("LinuxMaster: versions and the SSH key", async () => {
+    it("LinuxMaster and its Azure machine: versions and the SSH key", async () => {
         mockRuntime();
         const net = new Network("args-net-ok", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
-        const base = masterArgs(net, addresses);
+        const base = masterArgs(net, addresses, "args-master-ok");
         await rejects("kubernetesVersion", () => new LinuxMaster("args-master-1", { ...base, kubernetesVersion: "v1.35" }));
         await rejects("containerdVersion", () => new LinuxMaster("args-master-2", { ...base, containerdVersion: "latest" }));
-        await rejects("sshPublicKey", () => new LinuxMaster("args-master-3", { ...base, sshPublicKey: "" }));
+        await rejects("sshPublicKey", () => new AzureLinuxMachine("args-master-3", { network: net, address: addresses.master, vmSize: "Standard_D2s_v5", image: { publisher: "p", offer: "o", sku: "s", version: "latest" }, adminUsername: "azureuser", sshPublicKey: "", sshPrivateKey: "k" }));
 
-        // WindowsNode: a computer name over 15 characters, a version that is not one
+        // WindowsNode: a name that is no node name, a version that is not one; its machine: a computer name over 15 characters
         const master = new LinuxMaster("args-master-ok", base);
         const win = windowsNodeArgs(net, master, addresses, {});
-        await rejects("node.name", () => new WindowsNode("args-win-1", { ...win, node: { ...win.node, name: "a-windows-node-name-too-long" } }));
+        await rejects("node.name", () => new WindowsNode("args-win-1", { ...win, node: { ...win.node, name: "Not_A_Node" } }));
         await rejects("versions.containerdVersion", () => new WindowsNode("args-win-2", { ...win, versions: { ...VERSIONS, containerdVersion: "2.1" } }));
+        await rejects("address.name", () => new AzureWindowsMachine("args-win-3", { network: net, address: { ...win.node, name: "a-windows-node-name-too-long" }, vmSize: "Standard_D4s_v5", image: MARKETPLACE_WINDOWS, adminUsername: "azureuser", adminPassword: "x", sshPublicKey: "ssh-ed25519 AAAA test", connection: win.host.connection }));
     });
 
     it("Flannel: versions and the pod CIDR", async () => {

@@ -1,8 +1,12 @@
 // Component arguments the component tests share: one valid set, which each test varies.
 import * as pulumi from "@pulumi/pulumi";
-import { AddressPlan, planAddresses } from "../components/addressing";
+import { AddressPlan, NodeAddress, planAddresses } from "../components/addressing";
+import { ImageRef } from "../components/config";
 import { LinuxMaster, LinuxMasterArgs } from "../components/linuxMaster";
-import { NodeNetworking } from "../components/network";
+import { AzureLinuxMachine } from "../machines/azure/linuxMachine";
+import { NodeNetworking } from "../machines/azure/network";
+import { AzureWindowsMachine } from "../machines/azure/windowsMachine";
+import { proxiedConnection } from "../machines/host";
 import { WindowsVersions } from "../components/scripts/windows";
 import { topologySpec } from "../components/topology";
 import { WindowsNodeArgs } from "../components/windowsNode";
@@ -23,36 +27,57 @@ export const VERSIONS: WindowsVersions = {
 
 export const SSH_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----";
 
-export function masterArgs(network: NodeNetworking, addresses: AddressPlan): LinuxMasterArgs {
-    return {
+export const MARKETPLACE_WINDOWS: ImageRef = { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter-azure-edition", version: "latest" };
+
+/** A master on an Azure VM: the machine is named like the LinuxMaster the caller creates. */
+export function masterArgs(network: NodeNetworking, addresses: AddressPlan, name = "k8s-master"): LinuxMasterArgs {
+    const machine = new AzureLinuxMachine(name, {
         network,
-        addresses,
-        spec: topologySpec("vxlan"),
-        kubernetesVersion: VERSIONS.kubernetesVersion,
-        containerdVersion: "2.1.4",
+        address: addresses.master,
         vmSize: "Standard_D2s_v5",
         image: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" },
         adminUsername: "azureuser",
         sshPublicKey: "ssh-ed25519 AAAA test",
         sshPrivateKey: pulumi.secret(SSH_PRIVATE_KEY),
+    });
+    return {
+        host: machine.host,
+        addresses,
+        spec: topologySpec("vxlan"),
+        kubernetesVersion: VERSIONS.kubernetesVersion,
+        containerdVersion: "2.1.4",
     };
 }
 
-/** A vxlan Windows node: the first Windows node of `addresses`. */
-export function windowsNodeArgs(network: NodeNetworking, master: LinuxMaster, addresses: AddressPlan, agentKubeconfigs: WindowsNodeArgs["agentKubeconfigs"]): WindowsNodeArgs {
-    return {
+/**
+ * A vxlan Windows node on an Azure VM: `node` defaults to the first Windows node of `addresses`;
+ * the machine is named `name` (the WindowsNode's name), from `image` (a marketplace image by default).
+ */
+export function windowsNodeArgs(
+    network: NodeNetworking,
+    master: LinuxMaster,
+    addresses: AddressPlan,
+    agentKubeconfigs: WindowsNodeArgs["agentKubeconfigs"],
+    opts: { name?: string; node?: NodeAddress; image?: ImageRef } = {},
+): WindowsNodeArgs {
+    const node = opts.node ?? addresses.windows[0];
+    const machine = new AzureWindowsMachine(opts.name ?? node.name, {
         network,
-        master,
-        node: addresses.windows[0],
-        addresses,
-        spec: topologySpec("vxlan"),
-        versions: VERSIONS,
+        address: node,
         vmSize: "Standard_D4s_v5",
-        image: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter-azure-edition", version: "latest" },
+        image: opts.image ?? MARKETPLACE_WINDOWS,
         adminUsername: "azureuser",
         adminPassword: pulumi.secret("Correct-Horse-9"),
         sshPublicKey: "ssh-ed25519 AAAA test",
-        sshPrivateKey: pulumi.secret(SSH_PRIVATE_KEY),
+        connection: proxiedConnection(node.privateIp, "azureuser", pulumi.secret(SSH_PRIVATE_KEY), master.proxy),
+    });
+    return {
+        host: machine.host,
+        master,
+        node,
+        addresses,
+        spec: topologySpec("vxlan"),
+        versions: VERSIONS,
         agentKubeconfigs,
     };
 }

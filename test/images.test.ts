@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigError, parseConfig, parseImage } from "../components/config";
 import { LinuxMaster } from "../components/linuxMaster";
-import { Network } from "../components/network";
+import { Network } from "../machines/azure/network";
 import { CUSTOM_DATA_FILE, IMAGE_REBOOTS, imageCustomData, imageSteps, ImageStep, imageVersionName, renderFirstBootTask } from "../components/scripts/image";
 import * as win from "../components/scripts/windows";
 import { topologySpec } from "../components/topology";
@@ -163,15 +163,15 @@ describe("cluster on a prebuilt image", () => {
     it("the VM is made from the gallery version and carries the admin key in custom data; no OpenSSH extension", async () => {
         mockRuntime();
         const net = new Network("img-net", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
-        const master = new LinuxMaster("img-master", masterArgs(net, addresses));
-        const args = windowsNodeArgs(net, master, addresses, {});
-        new WindowsNode("img-win", { ...args, image: { id: GALLERY_VERSION } });
+        const master = new LinuxMaster("img-master", masterArgs(net, addresses, "img-master"));
+        const args = windowsNodeArgs(net, master, addresses, {}, { name: "img-win", image: { id: GALLERY_VERSION } });
+        new WindowsNode("img-win", args);
         await settle();
         const vm = byName("img-win", "img-win-vm");
         const storage = vm.inputs.storageProfile as { imageReference: Record<string, unknown> };
         assert.deepStrictEqual(storage.imageReference, { id: GALLERY_VERSION });
         const os = vm.inputs.osProfile as { customData: string };
-        assert.strictEqual(Buffer.from(os.customData, "base64").toString("utf8"), `${args.sshPublicKey}\n`);
+        assert.strictEqual(Buffer.from(os.customData, "base64").toString("utf8"), "ssh-ed25519 AAAA test\n");
         assert.strictEqual(recorded("img-win").filter((r) => r.type === "azure-native:compute:VirtualMachineExtension").length, 0);
         // the first poll waits for the VM itself (its boot task starts sshd)
         assert.ok(byName("img-win", "img-win-ready").dependsOn.includes(vm.urn));
@@ -180,8 +180,8 @@ describe("cluster on a prebuilt image", () => {
     it("a marketplace image keeps the OpenSSH extension and sends no custom data", async () => {
         mockRuntime();
         const net = new Network("mkt-net", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
-        const master = new LinuxMaster("mkt-master", masterArgs(net, addresses));
-        new WindowsNode("mkt-win", windowsNodeArgs(net, master, addresses, {}));
+        const master = new LinuxMaster("mkt-master", masterArgs(net, addresses, "mkt-master"));
+        new WindowsNode("mkt-win", windowsNodeArgs(net, master, addresses, {}, { name: "mkt-win" }));
         await settle();
         assert.strictEqual((byName("mkt-win", "mkt-win-vm").inputs.osProfile as Record<string, unknown>).customData, undefined);
         assert.ok(byName("mkt-win", "mkt-win-openssh"));

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { LinuxMaster } from "../components/linuxMaster";
-import { Network } from "../components/network";
+import { Network } from "../machines/azure/network";
 import { defaultAddresses, masterArgs } from "./fixtures";
 import { mockRuntime, recorded, settle } from "./harness";
 import { cachedPlan } from "./planRun";
@@ -48,7 +48,7 @@ describe("LinuxMaster (mock runtime)", () => {
         mockRuntime();
         const addresses = defaultAddresses(1);
         const net = new Network("secrets-net", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
-        const master = new LinuxMaster("secrets-master", masterArgs(net, addresses));
+        const master = new LinuxMaster("secrets-master", masterArgs(net, addresses, "secrets-master"));
         const token = master.joinToken("secrets-node", "abc", { parent: master });
         const agents = master.agentKubeconfigs("secrets-agent-kubeconfigs", [{ key: "kubeProxy", namespace: "kube-system", serviceAccount: "kube-proxy", secret: "t" }], { parent: master });
         assert.strictEqual(await pulumi.isSecret(master.kubeconfig), true);

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { Topology } from "../components/config";
-import { Network } from "../components/network";
+import { Network } from "../machines/azure/network";
 import { byName, mockRuntime, recorded, settle } from "./harness";
 import { defaultAddresses } from "./fixtures";
 

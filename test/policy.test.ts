@@ -4,7 +4,7 @@ import { policies } from "../policy/rules";
 import { RecordedResource } from "../plan/monitor";
 import { cachedPlan } from "./planRun";
 import { LinuxMaster } from "../components/linuxMaster";
-import { Network } from "../components/network";
+import { Network } from "../machines/azure/network";
 import { WindowsNode } from "../components/windowsNode";
 import { defaultAddresses, masterArgs, windowsNodeArgs } from "./fixtures";
 import { mockRuntime, settle } from "./harness";
@@ -83,7 +83,7 @@ describe("policy pack", () => {
             mockRuntime();
             const addresses = defaultAddresses(1);
             const net = new Network("policy-net", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
-            const master = new LinuxMaster("policy-master", masterArgs(net, addresses));
+            const master = new LinuxMaster("policy-master", masterArgs(net, addresses, "policy-master"));
             const agents = master.agentKubeconfigs("policy-agent-kubeconfigs", [{ key: "kubeProxy", namespace: "kube-system", serviceAccount: "kube-proxy", secret: "t" }], { parent: master });
             new WindowsNode("policy-win", windowsNodeArgs(net, master, addresses, agents));
             await settle();

@@ -586,3 +586,15 @@ mv -f "$out/all.json" ${sh(AGENT_KUBECONFIGS_FILE)}
 echo ${sh(`agent kubeconfigs written to ${AGENT_KUBECONFIGS_FILE}`)}
 `;
 }
+
+/**
+ * `-cluster-ca`, for an existing cluster (existingCluster): the line init prints, read from the
+ * running cluster's CA (the same hash: sha256 of the CA certificate's SubjectPublicKeyInfo,
+ * kubernetes/kubernetes cmd/kubeadm/app/util/pubkeypin). Changes nothing.
+ */
+export function renderClusterCa(): string {
+    return `${bashPrelude()}test -s /etc/kubernetes/pki/ca.crt || { echo "no /etc/kubernetes/pki/ca.crt: this host is not a kubeadm control plane; set hybrid-k8s:existingCluster false, or give the control-plane host's address in hybrid-k8s:masterAddress" >&2; exit 1; }
+ca_hash=$(openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
+echo "${CLUSTER_CA_PREFIX}$ca_hash"
+`;
+}

@@ -4,10 +4,10 @@ import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
-import { AddressPlan } from "./addressing";
-import { ImageRef, Topology, TOPOLOGIES } from "./config";
-import { podRoutes, securityRules, topologySpec } from "./topology";
-import { check, checkCidr } from "./validate";
+import { AddressPlan } from "../../components/addressing";
+import { ImageRef, Topology, TOPOLOGIES } from "../../components/config";
+import { podRoutes, securityRules, topologySpec } from "../../components/topology";
+import { check, checkCidr } from "../../components/validate";
 
 export interface NetworkArgs {
     /** Pod network topology; decides NSG rules, the route table and NIC IP forwarding. */

@@ -1,0 +1,41 @@
+// Machines that already exist, reached by SSH: no Azure resource at all. The master is reached
+// at its address; Windows hosts directly or, with sshProxy master, through the master.
+import * as pulumi from "@pulumi/pulumi";
+import { AddressPlan } from "../../components/addressing";
+import { ClusterConfig } from "../../components/config";
+import { Connection, Machines, proxiedConnection } from "../host";
+import { ExistingHost } from "./existingHost";
+
+export function existingMachines(cfg: ClusterConfig, addresses: AddressPlan, sshPrivateKey: pulumi.Output<string>): Machines {
+    const m = addresses.master;
+    const ssh: Connection = { host: m.privateIp, user: cfg.masterUser, privateKey: sshPrivateKey };
+    const master = new ExistingHost(m.name, { os: "linux", connection: ssh, address: m.privateIp });
+    const proxy = { host: m.privateIp, user: cfg.masterUser, privateKey: sshPrivateKey };
+    const windows = addresses.windows.map((node, i) => {
+        const user = cfg.windowsHosts[i].user;
+        const connection = cfg.sshProxy === "master" ? proxiedConnection(node.privateIp, user, sshPrivateKey, proxy) : { host: node.privateIp, user, privateKey: sshPrivateKey };
+        const host = new ExistingHost(node.name, { os: "windows", connection, address: node.privateIp });
+        return {
+            name: node.name,
+            privateIp: node.privateIp,
+            connection,
+            machine: host.identity,
+            identity: host.identity.stdout,
+            kind: "existing" as const,
+            sshReady: host.identity,
+        };
+    });
+    return {
+        master: {
+            name: m.name,
+            privateIp: m.privateIp,
+            connection: ssh,
+            proxy,
+            publicAddress: pulumi.output(m.privateIp),
+            machine: master.identity,
+            identity: master.identity.stdout,
+            slowToAnswer: false,
+        },
+        windows,
+    };
+}
