@@ -127,10 +127,11 @@ const validation = sample
     : undefined;
 
 export const machineSource = cfg.machines;
-export const resourceGroupName = azure?.network.resourceGroupName;
+// Azure only (null for existing machines)
+export const resourceGroupName = azure ? azure.network.resourceGroupName : null;
+export const natPublicIp = azure ? azure.network.natPublicIp : null;
+export const masterPublicIp = azure ? azure.masterPublicIp : null;
 export const topology = cfg.topology;
-export const natPublicIp = azure?.network.natPublicIp;
-export const masterPublicIp = azure?.masterPublicIp;
 export const kubeconfig = master.kubeconfig;
 export const flannelNetwork = spec.windowsNetworkName;
 /** Every node with its private IP and pod /24, known before anything runs. */

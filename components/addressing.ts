@@ -125,6 +125,13 @@ export interface AddressInput {
      * list order). Absent: the Azure layout (master `.4`, Windows node i `.10+i` of the first /24).
      */
     hosts?: { master: string; windows: ReadonlyArray<{ name: string; address: string }> };
+    /**
+     * An existing cluster allocates pod /24s to its own nodes from the bottom of the pod CIDR
+     * (kubernetes/kubernetes pkg/controller/nodeipam/ipam/cidrset/cidr_set.go: the lowest free
+     * block from nextCandidate). Windows host i then takes the i-th /24 from the top, which the
+     * allocator accepts as preset (range_allocator.go occupyCIDRs) and reaches last.
+     */
+    podCidrsFromTop?: boolean;
 }
 
 /** Node names, derived once: Windows computer names are at most 15 characters. */
@@ -141,8 +148,8 @@ function must(text: string, key: string): Cidr {
     return c;
 }
 
-function node(index: number, role: NodeRole, name: string, ip: string, pods: Cidr): NodeAddress {
-    const podCidr = subnetAt(pods, NODE_POD_PREFIX, index);
+function node(index: number, role: NodeRole, name: string, ip: string, pods: Cidr, podIndex = index): NodeAddress {
+    const podCidr = subnetAt(pods, NODE_POD_PREFIX, podIndex);
     const block = must(podCidr, "podCidr");
     return {
         index,
@@ -168,7 +175,7 @@ export function planAddresses(input: AddressInput): AddressPlan {
     const nodeSubnetCidr = hosts ? networkForm(vnet) : subnetAt(vnet, Math.max(NODE_SUBNET_PREFIX, vnet.prefix), 0);
     const nodeSubnet = must(nodeSubnetCidr, "vnetCidr");
     const windows: NodeAddress[] = hosts
-        ? hosts.windows.map((h, i) => node(i + 1, "windows", h.name, h.address, pods))
+        ? hosts.windows.map((h, i) => node(i + 1, "windows", h.name, h.address, pods, input.podCidrsFromTop ? subnetCount(pods, NODE_POD_PREFIX) - 1 - i : undefined))
         : Array.from({ length: input.windowsNodeCount }, (_, i) => node(i + 1, "windows", windowsNodeName(i + 1), hostAt(nodeSubnet, WINDOWS_HOST_BASE + i + 1), pods));
     return {
         vnetCidr: networkForm(vnet),

@@ -127,7 +127,8 @@ export const KEYS: Record<keyof ClusterConfig, KeySpec> = {
     vnetCidr: { kind: "string", default: "10.240.0.0/16", description: "Azure VNet address space; nodes live in its first /24." },
     // 1.35 is supported until 2027-02-28 (kubernetes.io/releases/1.35); 1.35.4 released 2026-04-14.
     kubernetesVersion: { kind: "string", default: "1.35.4", description: "Kubernetes version for master and workers (x.y.z)." },
-    adminCidr: { kind: "string", description: "The only source allowed to reach SSH and the API server (required)." },
+    // "" (not set) so that existing machines, which have no Azure network, need not set it
+    adminCidr: { kind: "string", default: "", description: "The only source allowed to reach SSH and the API server (required with machines azure)." },
     allowAdminFromInternet: { kind: "boolean", default: false, description: "Must be true to accept an adminCidr wider than /16 that holds public addresses (e.g. 0.0.0.0/0)." },
     adminUsername: { kind: "string", default: "azureuser", description: "Admin user on every VM." },
     // Defaults to "" (not set): a key without a default is required by the Pulumi CLI even with no
@@ -379,7 +380,7 @@ function windowsHostsOf(raw: unknown, adminUsername: string, bad: (key: string, 
 }
 
 /** Keys that may be set to the empty string (it means "not set"). */
-const EMPTY_ALLOWED = new Set<string>(["validationRun", "adminPassword", "windowsImage", "masterAddress", "masterUser", "nodeSubnet"]);
+const EMPTY_ALLOWED = new Set<string>(["validationRun", "adminPassword", "adminCidr", "windowsImage", "masterAddress", "masterUser", "nodeSubnet"]);
 
 /**
  * A namespace that is almost ours (different case, a character missing or extra): most likely a
@@ -668,7 +669,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
                 bad("adminCidr", `${show(admin.text)} covers ${key} ${show(c.text)}: the cluster's own addresses would count as admins; give the public address you run pulumi from.`);
             }
         }
-    } else if (opt("adminCidr") === undefined && opts.mode === "up" && !("adminCidr" in values) && !existing) {
+    } else if (opt("adminCidr") === undefined && opts.mode === "up" && !existing) {
         bad("adminCidr", `is required: the address range allowed to reach SSH and the API server; set it with \`pulumi config set ${PROJECT}:adminCidr "$(curl -4 -s https://ifconfig.me)/32"\` (your public IPv4 address).`);
     }
 
@@ -685,7 +686,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     const adminUsername = str("adminUsername");
     if (!/^[a-z_][a-z0-9_.-]{0,19}$/i.test(adminUsername) || adminUsername.endsWith(".")) {
         bad("adminUsername", `${show(adminUsername)} is not a valid user name; use 1-20 letters, digits, '_', '-' or '.', starting with a letter.`);
-    } else if (DISALLOWED_USERNAMES.has(adminUsername.toLowerCase())) {
+    } else if (!existing && DISALLOWED_USERNAMES.has(adminUsername.toLowerCase())) {
         bad("adminUsername", `${show(adminUsername)} is reserved by Azure; pick another, e.g. azureuser.`);
     }
     const adminPassword = opt("adminPassword");
@@ -804,6 +805,7 @@ export function addressInput(c: ClusterConfig): AddressInput {
             serviceCidr: c.serviceCidr,
             windowsNodeCount: c.windowsHosts.length,
             hosts: { master: c.masterAddress, windows: c.windowsHosts },
+            podCidrsFromTop: c.existingCluster,
         };
     }
     return { vnetCidr: c.vnetCidr, podCidr: c.podCidr, serviceCidr: c.serviceCidr, windowsNodeCount: c.windowsNodeCount };

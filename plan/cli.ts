@@ -47,6 +47,8 @@ export const PLACEHOLDERS: Record<string, { value: string; secret: boolean }> = 
     [`${PROJECT}:adminPassword`]: { value: "Plan-Placeholder-Only-1", secret: true },
     "azure-native:location": { value: MOCK_LOCATION, secret: false },
 };
+/** The placeholders only Azure machines need. */
+const AZURE_PLACEHOLDERS = [`${PROJECT}:adminCidr`, `${PROJECT}:adminPassword`, "azure-native:location"];
 
 export interface CliOptions {
     stack: string;
@@ -333,7 +335,12 @@ export function prepare(argv: string[], dir = ROOT): PreparedPlan {
     const config = { ...stackConfig.values, ...opts.config, ...opts.secrets };
     const secretKeys = new Set(Object.keys(opts.secrets));
     const placeholders: string[] = [];
+    // existing machines: no Azure values at all (adminCidr, adminPassword, location)
+    const existing = config[`${PROJECT}:machines`] === "existing";
     for (const [key, p] of Object.entries(PLACEHOLDERS)) {
+        if (existing && AZURE_PLACEHOLDERS.includes(key)) {
+            continue;
+        }
         const encrypted = stackConfig.encrypted.includes(key);
         const unset = !(key in config) || (config[key] === "" && key.endsWith(":adminPassword"));
         if (unset) {

@@ -56,6 +56,10 @@ current-context: kubernetes-admin@kubernetes
     ],
     // the init step names the cluster by its CA's public-key hash (scripts/linux.ts renderMasterInit)
     [/-init$/, () => `control plane already initialised\ncluster-ca sha256:${afterApply("cluster CA public-key hash")}\ncontrol plane ready`],
+    // an existing cluster's CA, read (scripts/linux.ts renderClusterCa)
+    [/-cluster-ca$/, () => `cluster-ca sha256:${afterApply("cluster CA public-key hash")}`],
+    // an existing host's machine identity (machines/existing/existingHost.ts)
+    [/-identity$/, () => afterApply("machine identity")],
     // the step that mints a token keeps the join command on the master and prints only where it went
     [/-new-token$/, (name) => `the join command for ${name.replace(/-new-token$/, "")} written to /etc/kubernetes/hybrid-k8s/secrets`],
     [/-token$/, () => `kubeadm join 10.240.0.4:6443 --token ${afterApply("token")} --discovery-token-ca-cert-hash sha256:${afterApply("CA hash")}`],

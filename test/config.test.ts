@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import * as crypto from "crypto";
-import { ConfigError, KEYS, parseConfig, recordableConfigKey } from "../components/config";
+import { addressInput, ConfigError, KEYS, parseConfig, recordableConfigKey } from "../components/config";
+import { planAddresses } from "../components/addressing";
 import { ed25519PublicKey, openSshPrivateKey } from "../components/sshKeys";
 import { KUBERNETES_MINORS } from "../components/versions";
 
@@ -49,9 +50,18 @@ function errorsOf(overrides: Record<string, string | undefined>, mode: "up" | "p
     throw new assert.AssertionError({ message: `config ${JSON.stringify(overrides)} was accepted` });
 }
 
+/** Existing machines: a kubeadm master and two Windows hosts (as Pulumi.existing.yaml). */
+const EXISTING: Record<string, string> = {
+    "hybrid-k8s:machines": "existing",
+    "hybrid-k8s:masterAddress": "192.0.2.10",
+    "hybrid-k8s:masterUser": "ubuntu",
+    "hybrid-k8s:nodeSubnet": "192.0.2.0/24",
+    "hybrid-k8s:windowsHosts": JSON.stringify([{ name: "win-a", address: "192.0.2.21" }, { name: "win-b", address: "192.0.2.22", user: "Administrator" }]),
+};
+
 interface ProjectFile {
     name: string;
-    config: Record<string, { type: "string" | "integer" | "boolean"; default?: string | number | boolean; secret?: boolean }>;
+    config: Record<string, { type: "string" | "integer" | "boolean" | "array"; default?: string | number | boolean | unknown[]; secret?: boolean }>;
 }
 
 describe("config", () => {
@@ -126,7 +136,7 @@ describe("config", () => {
         ["empty pod CIDR", { podCidr: "" }, "podCidr", /empty.*pulumi config rm/],
         ["empty topology", { topology: "" }, "topology", /empty/],
         ["empty node count", { windowsNodeCount: "" }, "windowsNodeCount", /empty/],
-        ["empty admin CIDR", { adminCidr: "" }, "adminCidr", /empty/],
+        ["empty admin CIDR", { adminCidr: "" }, "adminCidr", /is required/],
         ["loopback pod CIDR", { podCidr: "127.0.0.0/16" }, "podCidr", /loopback/],
         ["multicast service CIDR", { serviceCidr: "224.0.0.0/16" }, "serviceCidr", /multicast/],
         ["link-local VNet (Azure metadata)", { vnetCidr: "169.254.0.0/16" }, "vnetCidr", /link-local.*169\.254\.169\.254/],
@@ -324,9 +334,10 @@ describe("config", () => {
                 const full = `hybrid-k8s:${key}`;
                 if (t.default !== undefined && !(full in merged)) {
                     // the default is applied as a plain value
-                    merged[full] = { value: String(t.default), secure: false };
+                    // structured values as JSON (sdk/go/common/resource/config/value.go)
+                    merged[full] = { value: typeof t.default === "object" ? JSON.stringify(t.default) : String(t.default), secure: false };
                 }
-                if (t.default !== undefined && typeof t.default !== { integer: "number", boolean: "boolean", string: "string" }[t.type]) {
+                if (t.default !== undefined && typeof t.default !== { integer: "number", boolean: "boolean", string: "string", array: "object" }[t.type]) {
                     errors.push(`${key}: default of the wrong type`);
                 }
                 if (!(full in merged)) {
@@ -337,7 +348,7 @@ describe("config", () => {
                 if (t.secret && !v.secure) {
                     errors.push(`'${key}' must be encrypted as it's secret`);
                 }
-                const ok = t.type === "string" || (t.type === "integer" ? /^[+-]?\d+$/.test(v.value) : v.value === "true" || v.value === "false");
+                const ok = t.type === "string" || (t.type === "array" ? Array.isArray(JSON.parse(v.value)) : t.type === "integer" ? /^[+-]?\d+$/.test(v.value) : v.value === "true" || v.value === "false");
                 if (!ok) {
                     errors.push(`'${key}' must be of type '${t.type}'`);
                 }
@@ -362,7 +373,9 @@ describe("config", () => {
             ["Windows nodes with a secret password", { ...minimal, "hybrid-k8s:windowsNodeCount": "2", "hybrid-k8s:adminPassword": "Correct-Horse-9" }, true, true],
             // the CLI lets it through (the key has a default), so the program's own message is what the user sees
             ["Windows nodes without a password", { ...minimal, "hybrid-k8s:windowsNodeCount": "2" }, true, false],
-            ["no adminCidr", { ...minimal, "hybrid-k8s:adminCidr": undefined }, false, false],
+            // adminCidr has a default ("": existing machines need none), so the program refuses it on Azure
+            ["no adminCidr", { ...minimal, "hybrid-k8s:adminCidr": undefined }, true, false],
+            ["existing machines need no adminCidr", { ...EXISTING, "hybrid-k8s:sshPublicKey": ED25519, "hybrid-k8s:sshPrivateKey": PRIVATE_KEY }, true, true],
             ["no public key", { ...minimal, "hybrid-k8s:sshPublicKey": undefined }, false, false],
             ["no private key", { ...minimal, "hybrid-k8s:sshPrivateKey": undefined }, false, false],
         ];
@@ -398,5 +411,69 @@ describe("config", () => {
         const cfg = parseConfig(raw, { mode: "up" });
         assert.strictEqual(cfg.topology, "vxlan");
         assert.strictEqual(cfg.windowsNodeCount, 2);
+    });
+});
+
+describe("config: existing machines", () => {
+    const keys = { "hybrid-k8s:sshPublicKey": ED25519, "hybrid-k8s:sshPrivateKey": PRIVATE_KEY };
+    const issuesOf = (values: Record<string, string | undefined>) => {
+        const raw = Object.fromEntries(Object.entries({ ...EXISTING, ...keys, ...values }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+        try {
+            parseConfig(raw, { mode: "up" });
+        } catch (e) {
+            assert.ok(e instanceof ConfigError);
+            return e.issues;
+        }
+        return [];
+    };
+
+    it("takes the hosts' addresses and names; no Azure value is needed; user defaults to adminUsername", () => {
+        const cfg = parseConfig({ ...EXISTING, ...keys }, { mode: "up" });
+        assert.strictEqual(cfg.machines, "existing");
+        assert.strictEqual(cfg.windowsNodeCount, 2);
+        assert.deepStrictEqual(cfg.windowsHosts, [
+            { name: "win-a", address: "192.0.2.21", user: "azureuser" },
+            { name: "win-b", address: "192.0.2.22", user: "Administrator" },
+        ]);
+        const plan = planAddresses(addressInput(cfg));
+        assert.strictEqual(plan.master.privateIp, "192.0.2.10");
+        assert.deepStrictEqual(plan.windows.map((n) => [n.name, n.privateIp, n.podCidr]), [["win-a", "192.0.2.21", "10.244.1.0/24"], ["win-b", "192.0.2.22", "10.244.2.0/24"]]);
+        assert.strictEqual(plan.vnetCidr, "192.0.2.0/24");
+    });
+
+    it("an existing cluster: Windows pod /24s from the top of the pod CIDR, clear of the cluster's own allocations", () => {
+        const cfg = parseConfig({ ...EXISTING, ...keys, "hybrid-k8s:existingCluster": "true" }, { mode: "up" });
+        const plan = planAddresses(addressInput(cfg));
+        assert.deepStrictEqual(plan.windows.map((n) => n.podCidr), ["10.244.255.0/24", "10.244.254.0/24"]);
+    });
+
+    const cases: Array<[string, Record<string, string | undefined>, string, RegExp]> = [
+        ["no master address", { "hybrid-k8s:masterAddress": undefined }, "masterAddress", /is required with machines existing/],
+        ["a master name, not an address", { "hybrid-k8s:masterAddress": "master.lab" }, "masterAddress", /not an IPv4 address/],
+        ["a master outside nodeSubnet", { "hybrid-k8s:masterAddress": "198.51.100.4" }, "masterAddress", /outside nodeSubnet/],
+        ["no nodeSubnet", { "hybrid-k8s:nodeSubnet": undefined }, "nodeSubnet", /is required/],
+        ["a host outside nodeSubnet (host-gw)", { "hybrid-k8s:topology": "host-gw", "hybrid-k8s:windowsHosts": JSON.stringify([{ name: "win-a", address: "198.51.100.21" }]) }, "windowsHosts", /outside nodeSubnet.*one L2 segment/],
+        ["two hosts with one address", { "hybrid-k8s:windowsHosts": JSON.stringify([{ name: "win-a", address: "192.0.2.21" }, { name: "win-b", address: "192.0.2.21" }]) }, "windowsHosts", /already given to windowsHosts\[0\]/],
+        ["a host at the master's address", { "hybrid-k8s:windowsHosts": JSON.stringify([{ name: "win-a", address: "192.0.2.10" }]) }, "windowsHosts", /already given to masterAddress/],
+        ["two hosts with one name", { "hybrid-k8s:windowsHosts": JSON.stringify([{ name: "win-a", address: "192.0.2.21" }, { name: "win-a", address: "192.0.2.22" }]) }, "windowsHosts", /another host already has/],
+        ["a name that is no node name", { "hybrid-k8s:windowsHosts": JSON.stringify([{ name: "Win_A", address: "192.0.2.21" }]) }, "windowsHosts", /windowsHosts\[0\]\.name "Win_A" is not a node name/],
+        ["an entry with a typo", { "hybrid-k8s:windowsHosts": JSON.stringify([{ name: "win-a", adress: "192.0.2.21" }]) }, "windowsHosts", /unknown field\(s\) adress/],
+        ["a list that is not one", { "hybrid-k8s:windowsHosts": "win-a" }, "windowsHosts", /is not a list/],
+        ["an Azure key", { "hybrid-k8s:windowsVmSize": "Standard_D8s_v5" }, "windowsVmSize", /applies only with hybrid-k8s:machines azure/],
+        ["a node count", { "hybrid-k8s:windowsNodeCount": "3" }, "windowsNodeCount", /applies only with hybrid-k8s:machines azure/],
+        ["pods on the hosts' network", { "hybrid-k8s:podCidr": "192.0.0.0/16" }, "podCidr", /overlaps nodeSubnet/],
+        ["an unknown proxy", { "hybrid-k8s:sshProxy": "bastion" }, "sshProxy", /none .* or master/],
+    ];
+    for (const [title, values, key, message] of cases) {
+        it(`refuses ${title}, naming ${key}`, () => {
+            const found = issuesOf(values).filter((i) => i.key === key);
+            assert.ok(found.some((i) => message.test(i.message)), `${key}: ${JSON.stringify(issuesOf(values))}`);
+        });
+    }
+
+    it("keys for existing machines are refused on Azure, and existingCluster needs existing machines", () => {
+        const err = errorsOf({ masterAddress: "192.0.2.10", existingCluster: "true" });
+        assert.ok(err.issues.some((i) => i.key === "masterAddress" && /applies only with hybrid-k8s:machines existing/.test(i.message)));
+        assert.ok(err.issues.some((i) => i.key === "existingCluster"));
     });
 });
