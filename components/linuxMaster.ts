@@ -209,7 +209,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
     agentKubeconfigs(name: string, accounts: linux.AgentKubeconfigInput["accounts"], opts: pulumi.CustomResourceOptions): pulumi.Output<Record<string, string>> {
         const build = this.onMaster(
             `${name}-create`,
-            { create: linux.renderAgentKubeconfigs({ server: this.apiServer, accounts }), ...SECRET_COMMAND },
+            { create: linux.renderAgentKubeconfigs({ server: this.apiServer, accounts }), delete: linux.renderDeleteAgentKubeconfigs(accounts), ...SECRET_COMMAND },
             { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
         );
         // printed by its own step: no step that can still fail prints the secret (see joinToken)

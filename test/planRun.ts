@@ -24,6 +24,23 @@ const ROOT = path.resolve(__dirname, "..");
 export const SENTINEL_PASSWORD = "Sentinel-Pa55word-4711";
 export const SENTINEL_KEY_MATERIAL = "SENTINELKEYMATERIAL";
 
+/** An Azure plan and an existing-machines plan whose one Windows node has the same name and addresses. */
+export const AZURE_LIKE = ["--config", "vnetCidr=10.240.0.0/24", "--config", "windowsNodeCount=1"];
+export const EXISTING_LIKE = [
+    "--stack", "existing",
+    "--config", "existingCluster=false",
+    "--config", "masterAddress=10.240.0.4",
+    "--config", "nodeSubnet=10.240.0.0/24",
+    "--config", "adminUsername=azureuser",
+    "--config", "masterUser=azureuser",
+    "--config", `windowsHosts=${JSON.stringify([{ name: "k8s-win-1", address: "10.240.0.11" }])}`,
+];
+/** The example stack as it is, and each topology on existing machines with and without an existing cluster. */
+export const EXISTING_PLANS: string[][] = [
+    ["--stack", "existing"],
+    ...["vxlan", "host-gw", "tor"].flatMap((t) => ["true", "false"].map((c) => ["--stack", "existing", "--config", `topology=${t}`, "--config", `existingCluster=${c}`])),
+];
+
 /** Every plan the test files read (argument lists, without --out). */
 export const SHARED_PLANS: string[][] = [
     [],
@@ -42,6 +59,10 @@ export const SHARED_PLANS: string[][] = [
     ["--config", "windowsImage=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images-rg/providers/Microsoft.Compute/galleries/hybridk8s_images/images/windows-node-2022/versions/1.2.3", "--config", "windowsNodeCount=1"],
     // every topology with 1 and 3 nodes and a hostile SSH key comment: PowerShell parses all their scripts
     ...hostilePlans(),
+    // existing machines (test/existing.test.ts)
+    AZURE_LIKE,
+    EXISTING_LIKE,
+    ...EXISTING_PLANS,
 ];
 
 /** The plans whose Windows scripts PowerShell parses (test/powershellParse.test.ts). */

@@ -598,3 +598,19 @@ ca_hash=$(openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt | openssl p
 echo "${CLUSTER_CA_PREFIX}$ca_hash"
 `;
 }
+
+/**
+ * The delete of the agent kubeconfigs step: the token Secrets it created go (which revokes their
+ * tokens: a service-account token Secret's token is valid while the Secret exists,
+ * kubernetes/kubernetes pkg/serviceaccount/legacy.go), and so does the file. The service accounts
+ * stay: kube-proxy's belongs to kubeadm, flannel's to flannel. A second run finds nothing to do.
+ */
+export function renderDeleteAgentKubeconfigs(accounts: AgentKubeconfigInput["accounts"]): string {
+    const deletes = accounts.map((a) => `${KUBECTL} -n ${sh(a.namespace)} delete secret ${sh(a.secret)} --ignore-not-found >/dev/null`).join("\n");
+    return `${PRELUDE}if [ -s /etc/kubernetes/admin.conf ]; then
+${deletes}
+fi
+rm -f ${sh(AGENT_KUBECONFIGS_FILE)}
+echo "agent token Secrets removed"
+`;
+}

@@ -1,0 +1,94 @@
+// Existing machines (machines: existing): no Azure resource, every step the Azure path runs, on
+// the given addresses; an existing cluster is read and checked, never prepared.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as linux from "../components/scripts/linux";
+import { AZURE_LIKE, cachedPlan, EXISTING_LIKE, EXISTING_PLANS, PlanRun } from "./planRun";
+import { sandbox } from "./shell";
+
+function scripts(run: PlanRun, node: string): Map<string, string> {
+    const dir = path.join(run.out, "scripts");
+    return new Map(fs.readdirSync(dir).filter((f) => f.startsWith(`${node}-`)).map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]));
+}
+
+describe("existing machines: the plan", () => {
+    for (const args of EXISTING_PLANS) {
+        it(`${args.slice(2).filter((a) => a !== "--config").join(" ") || "Pulumi.existing.yaml"}: no Azure resource; every step reaches the given addresses`, () => {
+            const run = cachedPlan(args);
+            assert.strictEqual(run.code, 0, run.stderr);
+            const doc = run.doc!;
+            assert.deepStrictEqual(doc.resources.filter((r) => r.type.startsWith("azure-native:") || r.type.startsWith("pulumi:providers:azure-native")).map((r) => r.name), []);
+            const g = run.graph!;
+            const existingCluster = args.includes("existingCluster=true") || args.length === 2;
+            // the master: read and checked, or prepared and initialised
+            assert.strictEqual(g.find(/^k8s-master-prepare$/).length, existingCluster ? 0 : 1);
+            assert.strictEqual(g.find(/^k8s-master-init$/).length, existingCluster ? 0 : 1);
+            assert.strictEqual(g.find(/^k8s-master-cluster-ca$/).length, existingCluster ? 1 : 0);
+            // an existing cluster runs its own flannel: the stack deploys none
+            const topology = args.find((a) => a.startsWith("topology="))?.slice(9) ?? "vxlan";
+            assert.strictEqual(g.find(/^flannel-ds$/).length, !existingCluster && topology !== "tor" ? 1 : 0);
+            for (const node of ["win-a", "win-b"]) {
+                for (const step of ["ready", "prepare-features", "features-ready", "prepare-runtime", "join"]) {
+                    assert.ok(g.waitsOn(g.one(`${node}-${step}`), g.one(`${node}-identity`)), `${node}-${step} waits for the host`);
+                }
+            }
+            assert.deepStrictEqual(doc.outputs.resourceGroupName, null);
+            assert.deepStrictEqual(
+                (doc.outputs.windowsNodes as Array<{ name: string; privateIp: string }>).map((n) => [n.name, n.privateIp]),
+                [["win-a", "192.0.2.21"], ["win-b", "192.0.2.22"]],
+            );
+        });
+    }
+
+    it("the Windows steps are byte-identical to the Azure path's for the same node", () => {
+        const azure = cachedPlan(AZURE_LIKE);
+        const existing = cachedPlan(EXISTING_LIKE);
+        assert.strictEqual(azure.code, 0, azure.stderr);
+        assert.strictEqual(existing.code, 0, existing.stderr);
+        const a = scripts(azure, "k8s-win-1");
+        const e = scripts(existing, "k8s-win-1");
+        // what only one side has: the existing host's identity read
+        const onlyExisting = [...e.keys()].filter((f) => !a.has(f));
+        const onlyAzure = [...a.keys()].filter((f) => !e.has(f));
+        assert.deepStrictEqual(onlyAzure, []);
+        assert.ok(onlyExisting.every((f) => /^k8s-win-1-(identity|undo)/.test(f)), onlyExisting.join(", "));
+        for (const [file, text] of a) {
+            assert.strictEqual(e.get(file), text, `${file} differs`);
+        }
+        assert.ok(a.size >= 10);
+    });
+});
+
+describe("existing cluster: master-side scripts", () => {
+    it("cluster-ca prints the line init prints, from the running cluster's CA; refuses a host that is no control plane", () => {
+        const sb = sandbox();
+        sb.fake("openssl", `case "$*" in *x509*) echo PUBKEY ;; *) cat >/dev/null; echo DER ;; esac`);
+        sb.fake("sha256sum", `cat >/dev/null; echo "abc123  -"`);
+        const script = linux.renderClusterCa().split("/etc/kubernetes/pki").join(`${sb.dir}/pki`);
+        const none = sb.run(script);
+        assert.notStrictEqual(none.code, 0);
+        assert.match(none.stderr, /not a kubeadm control plane; set hybrid-k8s:existingCluster false/);
+        fs.mkdirSync(path.join(sb.dir, "pki"));
+        fs.writeFileSync(path.join(sb.dir, "pki", "ca.crt"), "CERT");
+        const r = sb.run(script);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(linux.clusterIdFromInit(r.stdout), "sha256:abc123");
+    });
+
+    it("the agent token Secrets the stack created are removed on delete, twice without harm; the service accounts stay", () => {
+        const sb = sandbox();
+        sb.fake("kubectl", "exit 0");
+        const accounts = [{ key: "kubeProxy", namespace: "kube-system", serviceAccount: "kube-proxy", secret: "kube-proxy-windows-token" }];
+        fs.mkdirSync(path.join(sb.dir, "etc/kubernetes"), { recursive: true });
+        fs.writeFileSync(path.join(sb.dir, "etc/kubernetes/admin.conf"), "x");
+        for (const n of [1, 2]) {
+            const r = sb.run(linux.renderDeleteAgentKubeconfigs(accounts));
+            assert.strictEqual(r.code, 0, `run ${n}: ${r.stderr}`);
+        }
+        const calls = sb.calls("kubectl");
+        assert.strictEqual(calls.length, 2);
+        assert.ok(calls.every((c) => /-n kube-system delete secret kube-proxy-windows-token --ignore-not-found/.test(c)), calls.join("\n"));
+        assert.ok(!calls.some((c) => /serviceaccount/.test(c)));
+    });
+});
