@@ -69,7 +69,11 @@ export const SHARED_PLANS: string[][] = [
 export function hostilePlans(): string[][] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { hostileSshKey } = require("./fixtures") as typeof import("./fixtures");
-    return ["vxlan", "host-gw", "tor"].flatMap((t) => [1, 3].map((n) => ["--config", `topology=${t}`, "--config", `windowsNodeCount=${n}`, "--config", `sshPublicKey=${hostileSshKey()}`]));
+    return [
+        ...["vxlan", "host-gw", "tor"].flatMap((t) => [1, 3].map((n) => ["--config", `topology=${t}`, "--config", `windowsNodeCount=${n}`, "--config", `sshPublicKey=${hostileSshKey()}`])),
+        // existing machines: their own scripts (identity, undo, enable-openssh)
+        ["--stack", "existing", "--config", "topology=tor", "--config", "existingCluster=false", "--config", `sshPublicKey=${hostileSshKey()}`],
+    ];
 }
 
 /** A well-formed private key whose body carries SENTINEL_KEY_MATERIAL (base64 of it must not leak either). */
