@@ -53,7 +53,7 @@ describe("existing machines: the plan", () => {
         const onlyAzure = [...a.keys()].filter((f) => !e.has(f));
         assert.ok(onlyAzure.every((f) => /^k8s-win-1-(openssh|provision)/.test(f)), onlyAzure.join(", "));
         assert.ok(onlyExisting.every((f) => /^k8s-win-1-(identity|undo)/.test(f)), onlyExisting.join(", "));
-        for (const [file, text] of a) {
+        for (const [file, text] of [...a].filter(([f]) => !onlyAzure.includes(f))) {
             assert.strictEqual(e.get(file), text, `${file} differs`);
         }
         assert.ok(a.size >= 10);
