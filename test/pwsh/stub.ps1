@@ -303,6 +303,13 @@ function global:Invoke-WebRequest([switch]$UseBasicParsing, [int]$TimeoutSec, [P
   if (-not $ok) { throw "Unable to connect to the remote server ($Uri)" }
   [pscustomobject]@{ StatusCode = 200; Content = 'ok' }
 }
+# The instance metadata service: the VM's user data (base64), as $W.userData; 'imds' in $W.fail makes it fail.
+function global:Invoke-RestMethod([switch]$UseBasicParsing, [hashtable]$Headers, [string]$Uri) {
+  Add-Call 'Invoke-RestMethod' @($Uri)
+  if ($Headers.Metadata -ne 'true') { throw 'The remote server returned an error: (400) Bad Request. (no Metadata: true header)' }
+  if ((Test-Fail 'imds') -or $Uri -notlike 'http://169.254.169.254/metadata/instance/compute/userData?*format=text') { throw "Unable to connect to the remote server ($Uri)" }
+  "$($W.userData)"
+}
 function global:Invoke-HostLocal {
   $request = @($input) -join "`n"
   Add-Call 'host-local.exe' @($env:CNI_COMMAND, $request)

@@ -50,6 +50,8 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "ConvertTo-Json": cmd("Compress"),
     "Get-FileHash": cmd("Algorithm", "Path"),
     "Invoke-WebRequest": cmd("UseBasicParsing", "TimeoutSec", "Uri"),
+    // the provisioning command reads the VM's user data from the instance metadata service
+    "Invoke-RestMethod": cmd("UseBasicParsing", "Headers", "Uri"),
     "Out-File": cmd("Encoding", "Append", "FilePath"),
     "Out-Null": cmd(),
     "New-Object": cmd("TypeName"),
@@ -103,4 +105,6 @@ export const NATIVE_PROGRAMS = new Set([
     "C:\\k\\kube-proxy.exe",
     "C:\\k\\flanneld.exe",
     "C:\\opt\\cni\\bin\\host-local.exe",
+    // not a program: the runtime step's file, which the provisioning's boot task runs again (provision.ts)
+    "C:\\k\\provision\\prepare-runtime.ps1",
 ]);
