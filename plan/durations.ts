@@ -12,6 +12,7 @@
 // models an image that already holds the Containers feature, OpenSSH, containerd, the binaries and
 // the pulled images, so the reboot, downloads and pulls are skipped and the steps only verify
 // (the idempotent second-run path). It models that image path; it is not a measurement of one.
+import { REBOOT_DELAY_SECONDS } from "../components/scripts/provision";
 import type { PlanResource } from "./evaluate";
 
 export type ImageKind = "stock" | "prebuilt";
@@ -134,6 +135,35 @@ export const BACKGROUND_PULL: { stock: Spread; basis: Basis; prebuilt: { spread:
     stock: s(5.5, 12),
     basis: sourced("Windows images of 1.7-2 GB pull in 5.5 min on an AKS node, up to 10-15 min on small VMs; median 5.5, p90 12", SOURCES.pullCns, SOURCES.pullServer, SOURCES.pullAcr),
     prebuilt: { spread: s(0, 0), basis: estimate("the image is in the node image: nothing to pull") },
+};
+
+/**
+ * The stock image's provisioning extension (components/scripts/provision.ts) runs the work rows of
+ * this table time, so its duration is made of them, with no figure of its own. Each inner list is a
+ * lane of parts run one after another; lanes run side by side and the extension ends with the
+ * longest. Lane one: the extension's start and the OpenSSH capability (the extension row), then the
+ * Containers feature (prepare-features). Lane two, the script's background job: the extension's
+ * start (the extension row's prebuilt variant: the handler alone), then the runtime's downloads and
+ * binaries (prepare-runtime).
+ */
+export const PROVISION_LANES: Array<Array<{ row: Pick<PlanResource, "type" | "name">; variant: ImageKind }>> = [
+    [
+        { row: { type: "azure-native:compute:VirtualMachineExtension", name: "provision-openssh" }, variant: "stock" },
+        { row: { type: "command:remote:Command", name: "provision-prepare-features" }, variant: "stock" },
+    ],
+    [
+        { row: { type: "azure-native:compute:VirtualMachineExtension", name: "provision-openssh" }, variant: "prebuilt" },
+        { row: { type: "command:remote:Command", name: "provision-prepare-runtime" }, variant: "stock" },
+    ],
+];
+
+/**
+ * After the provisioning: the reboot that activates the Containers feature, as the features-ready
+ * row times it (until sshd answers again), scheduled REBOOT_DELAY_SECONDS after the script's end.
+ */
+export const PROVISION_REBOOT = {
+    as: { type: "command:remote:Command", name: "provision-features-ready" } as Pick<PlanResource, "type" | "name">,
+    delay: s(REBOOT_DELAY_SECONDS / 60, REBOOT_DELAY_SECONDS / 60),
 };
 
 /** Steps with no rule (none today) take this long. */

@@ -134,6 +134,7 @@ describe("the provisioning extension (stock image) under PowerShell against a st
         assert.strictEqual(m.file("C:\\k\\versions.json"), undefined, "nothing stamped");
         assert.strictEqual(m.file(prov.RUNTIME_PENDING), undefined);
         assert.ok(!calls(failed, "install").length, "nothing installed from a partial download");
+        assert.match(failed.stderr, /prepare-runtime failed/);
 
         m.set((st) => {
             st.failUrls = [];
@@ -148,6 +149,27 @@ describe("the provisioning extension (stock image) under PowerShell against a st
         assert.strictEqual(s.services.sshd.status, "Running");
         ok(m.run(prov.renderProvisionedReady()), "ready");
         assert.deepStrictEqual(changes(m.run(i.runtimeScript)), []);
+    });
+
+    it("a failure beside the runtime's job (hns.psm1 in the features part) waits for the job, fails naming it, and the retry finishes", () => {
+        const i = inputs("vxlan");
+        const m = stockVm(i);
+        m.set((s) => {
+            s.failUrls = ["hns.psm1"];
+        });
+        const failed = m.run(i.runner);
+        assert.notStrictEqual(failed.code, 0);
+        assert.match(failed.stderr, /hns\.psm1/);
+        assert.ok(m.file("C:\\k\\versions.json"), "the runtime's job ran to its end before the script failed");
+        assert.match(failed.stdout, /== prepare-runtime/);
+        assert.ok(!m.state.rebootPending);
+        m.set((s) => {
+            s.failUrls = [];
+        });
+        const retry = m.run(i.runner);
+        ok(retry, "retry");
+        assert.deepStrictEqual(calls(retry, "curl.exe").map(([u]) => u), [win.HNS_MODULE.url], "only what failed is downloaded again");
+        assert.deepStrictEqual(calls(retry, "Restart-Computer"), [[]]);
     });
 
     it("the command waits for the metadata service, and refuses user data that is not its script", () => {

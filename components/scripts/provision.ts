@@ -97,26 +97,52 @@ try {
 /**
  * The provisioning script. Each part is written to its file and run from it (`&`), so a part's
  * `exit 0` ends that part only; a part fails by throwing ($ErrorActionPreference = 'Stop'), which
- * fails the script and the extension, leaving sshd running. HYBRID_K8S_REBOOT_BY_CALLER=1 tells
+ * fails the script and the extension, leaving sshd running. The runtime part runs beside the other
+ * two, in a background job (Start-Job, Windows PowerShell 5.1: a child process; a terminating error
+ * leaves the job Failed with it as the reason); the script waits for it before it goes on, whatever
+ * the other parts did. HYBRID_K8S_REBOOT_BY_CALLER=1 tells
  * prepare-features and prepare-runtime that this script reboots (as in the image build). The
  * reboot happens only when prepare-features recorded this boot in the boot marker (it asked for
  * one); sshd is then stopped and left to the boot task, so no SSH step reaches the node between
  * the script's end and the reboot.
  */
 export function renderProvision(input: ProvisionInput): string {
-    const parts = provisionParts(input)
-        .map((p) => `Invoke-Part ${p.name} ${psData(p.script, `${p.name}.ps1`)}`)
-        .join("\n");
+    const data = (name: string) => {
+        const part = provisionParts(input).find((p) => p.name === name) as { name: string; script: string };
+        return psData(part.script, `${name}.ps1`);
+    };
     return `${win.PRELUDE}${win.DETACHED_FN}
 $env:HYBRID_K8S_REBOOT_BY_CALLER = '1'
 foreach ($d in 'C:\\k', '${PROVISION_DIR}', 'C:\\var\\log\\kubernetes') { New-Item -ItemType Directory -Force $d | Out-Null }
-function Invoke-Part([string]$Name, [string]$Script) {
+function Write-Part([string]$Name, [string]$Script) {
   $file = "${PROVISION_DIR}\\$Name.ps1"
   Set-FileText $file $Script | Out-Null
+  return $file
+}
+function Invoke-Part([string]$Name, [string]$Script) {
+  $file = Write-Part $Name $Script
   Write-Output "== $Name"
   & $file
 }
-${parts}
+# The runtime's downloads and binaries need the network, the OpenSSH capability and the Containers
+# feature Windows' servicing stack: the runtime runs beside them, as a background job (a child
+# process: its exit is its own). Before the feature is active it stops after the binaries.
+$runtime = Write-Part prepare-runtime ${data("prepare-runtime")}
+$job = Start-Job -ArgumentList $runtime -ScriptBlock {
+  param([string]$File)
+  Set-ExecutionPolicy -Scope Process -ExecutionPolicy Bypass -Force
+  $env:HYBRID_K8S_REBOOT_BY_CALLER = '1'
+  & $File
+}
+try {
+  Invoke-Part openssh ${data("openssh")}
+  Invoke-Part prepare-features ${data("prepare-features")}
+} finally {
+  Wait-Job $job | Out-Null
+  Write-Output "== prepare-runtime"
+  Receive-Job $job -ErrorAction SilentlyContinue
+}
+if ($job.State -ne 'Completed') { throw "prepare-runtime failed: $($job.ChildJobs[0].JobStateInfo.Reason.Message) (${PROVISION_DIR}\\prepare-runtime.ps1)" }
 Register-Detached ${PROVISION_BOOT_TASK} ${psData(renderProvisionBootTask(), `${PROVISION_BOOT_TASK}.ps1`)} -AtStartup
 if ((Test-Path ${win.BOOT_MARKER}) -and ((Get-Content -Raw ${win.BOOT_MARKER}).Trim() -eq ${win.BOOT_TIME})) {
   Set-Content -Path ${RUNTIME_PENDING} -Value ${win.BOOT_TIME}

@@ -61,6 +61,12 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "ForEach-Object": cmd(),
     "Where-Object": cmd("EQ"),
     "Import-Module": cmd("DisableNameChecking", "Name"),
+    // background jobs (the provisioning runs the runtime's downloads beside the servicing work)
+    "Start-Job": cmd("ArgumentList", "ScriptBlock"),
+    "Wait-Job": cmd("Job"),
+    "Receive-Job": cmd("ErrorAction", "Job"),
+    // Microsoft.PowerShell.Security
+    "Set-ExecutionPolicy": cmd("Scope", "ExecutionPolicy", "Force"),
     "Get-Command": cmd("Name", "ErrorAction"),
     // Microsoft.PowerShell.Host, Microsoft.PowerShell.Archive, CimCmdlets
     "Start-Transcript": cmd("Append", "Path"),
