@@ -174,9 +174,32 @@ export function ruleFor(r: Pick<PlanResource, "type" | "name">): DurationRule | 
 }
 
 /** A resource's distribution and its basis for an image kind; components take no time (their children do the work). */
+/**
+ * The provisioning extension's lanes of parts (each part a row's spread), and a spread that
+ * describes the whole: the longest lane's medians and p90s, added up. The Monte Carlo model draws
+ * the parts; the plan's parallelism hint uses the median.
+ */
+export function provisionSpread(): { spread: Spread; basis: Basis; lanes: Spread[][] } {
+    const parts = PROVISION_LANES.map((lane) => lane.map((p) => stepSpread(p.row, p.variant)));
+    const lanes = parts.map((lane) => lane.map((p) => p.spread));
+    const sum = (lane: Spread[], k: keyof Spread) => lane.reduce((a, p) => a + p[k], 0);
+    return {
+        spread: s(Math.max(...lanes.map((l) => sum(l, "median"))), Math.max(...lanes.map((l) => sum(l, "p90")))),
+        basis: estimate(`made of the rows of what it runs, lanes side by side (${parts.map((lane) => lane.map((p) => describeBasis(p.basis).split(";")[0]).join(" + ")).join(" | ")})`),
+        lanes,
+    };
+}
+
+/** The stock image's provisioning extension (components/scripts/provision.ts windowsSteps). */
+export const isProvisionExtension = (r: Pick<PlanResource, "type" | "name">) => /compute:VirtualMachineExtension$/.test(r.type) && /-provision$/.test(r.name);
+
 export function stepSpread(r: Pick<PlanResource, "type" | "name">, kind: ImageKind = "stock"): { spread: Spread; basis: Basis } {
     if (r.type.startsWith("hybrid-k8s:index:")) {
         return { spread: s(0, 0), basis: estimate("a component: its children do the work") };
+    }
+    if (isProvisionExtension(r) && kind === "stock") {
+        const { spread, basis } = provisionSpread();
+        return { spread, basis };
     }
     const rule = ruleFor(r);
     if (!rule) {

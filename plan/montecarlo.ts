@@ -2,7 +2,7 @@
 // (plan/durations.ts), scheduled on the plan's graph the way the engine runs it, with the limits
 // that serialize real runs (plan/limits.ts). A fixed seed gives the same figures every time.
 import { PlanDocument } from "./evaluate";
-import { BACKGROUND_PULL, Basis, describeBasis, ImageKind, isSourced, PROVISION_LANES, PROVISION_REBOOT, Spread, stepSpread } from "./durations";
+import { BACKGROUND_PULL, Basis, ImageKind, isProvisionExtension, isSourced, PROVISION_REBOOT, provisionSpread, Spread, stepSpread } from "./durations";
 import { AZURE_BUCKETS, MASTER_MAX_STARTUPS, MaxStartups, maxStartupsDropChance, SSH_HANDSHAKE_MINUTES, SSH_RETRY_MINUTES, TokenBucket, TokenBucketSpec } from "./limits";
 
 export interface ModelStep {
@@ -42,7 +42,7 @@ export function buildModel(doc: PlanDocument, kind: ImageKind, buckets: TokenBuc
     const index = new Map(doc.resources.map((r, i) => [r.urn, i]));
     // nodes provisioned by the extension (the stock chain of components/scripts/provision.ts): their
     // prepare-runtime over SSH is its second run (the verify-only row)
-    const provisioned = new Set(doc.resources.filter((r) => r.type === "azure-native:compute:VirtualMachineExtension" && r.name.endsWith("-provision")).map((r) => r.name.slice(0, -"-provision".length)));
+    const provisioned = new Set(doc.resources.filter(isProvisionExtension).map((r) => r.name.slice(0, -"-provision".length)));
     const secondRun = (name: string) => provisioned.has(name.replace(/-prepare-runtime$/, "")) && name.endsWith("-prepare-runtime");
     const steps: ModelStep[] = doc.resources.map((r) => {
         const { spread, basis } = secondRun(r.name) ? stepSpread(r, "prebuilt") : stepSpread(r, kind);
@@ -65,13 +65,8 @@ export function buildModel(doc: PlanDocument, kind: ImageKind, buckets: TokenBuc
         if (!provisioned.has(node) || r.name !== `${node}-provision`) {
             return;
         }
-        const parts = PROVISION_LANES.map((lane) => lane.map((p) => stepSpread(p.row, p.variant)));
-        const lanes = parts.map((lane) => lane.map((p) => p.spread));
-        const sum = (lane: Spread[], k: keyof Spread) => lane.reduce((a, p) => a + p[k], 0);
-        const step = steps[i];
-        step.lanes = lanes;
-        step.spread = { median: Math.max(...lanes.map((l) => sum(l, "median"))), p90: Math.max(...lanes.map((l) => sum(l, "p90"))) };
-        step.basis = { estimate: `made of the rows of what it runs (${parts.flat().map((p) => describeBasis(p.basis).split(";")[0]).join(" | ")})` };
+        const { spread, basis, lanes } = provisionSpread();
+        Object.assign(steps[i], { spread, basis, lanes });
         const reboot = stepSpread(PROVISION_REBOOT.as, "stock");
         rebootOf.set(node, steps.length);
         steps.push({

@@ -100,8 +100,8 @@ try {
  * fails the script and the extension, leaving sshd running. The runtime part runs beside the other
  * two, in a background job (Start-Job, Windows PowerShell 5.1: a child process; a terminating error
  * leaves the job Failed with it as the reason); the script waits for it before it goes on, whatever
- * the other parts did. HYBRID_K8S_REBOOT_BY_CALLER=1 tells
- * prepare-features and prepare-runtime that this script reboots (as in the image build). The
+ * the other parts did. HYBRID_K8S_REBOOT_BY_CALLER=1 tells prepare-features and prepare-runtime
+ * that this script reboots (as in the image build). The
  * reboot happens only when prepare-features recorded this boot in the boot marker (it asked for
  * one); sshd is then stopped and left to the boot task, so no SSH step reaches the node between
  * the script's end and the reboot.
@@ -124,9 +124,9 @@ function Invoke-Part([string]$Name, [string]$Script) {
   Write-Output "== $Name"
   & $file
 }
-# The runtime's downloads and binaries need the network, the OpenSSH capability and the Containers
-# feature Windows' servicing stack: the runtime runs beside them, as a background job (a child
-# process: its exit is its own). Before the feature is active it stops after the binaries.
+# The runtime's downloads use the network, the OpenSSH capability and the Containers feature use
+# Windows' servicing stack: the runtime runs beside them, as a background job (a child process: its
+# exit is its own). Before the feature is active it stops after the binaries.
 $runtime = Write-Part prepare-runtime ${data("prepare-runtime")}
 $job = Start-Job -ArgumentList $runtime -ScriptBlock {
   param([string]$File)
