@@ -19,11 +19,15 @@
 //   characters applies (learn.microsoft.com/troubleshoot/windows-client/shell-experience/
 //   command-line-string-limitation). The node's scripts together are far longer: the command only
 //   fetches the script from the VM's user data and checks it against a SHA-256 it carries.
-// - The docs name no size limit for settings/protectedSettings; a VM's user data is at most 64 KB
-//   (base64), readable by any process on the VM from the instance metadata service, and can be
-//   changed without stopping the VM (learn.microsoft.com/azure/virtual-machines/user-data). It holds
-//   no secret here: the admin's public key, versions, configs.
-// - The script may run 90 minutes; it runs once per configuration (a changed setting runs it again);
+// - The docs name no size limit for settings/protectedSettings, and the script cannot ride there:
+//   the extension's schema refuses keys of its own, and reading the handler's settings files on
+//   the VM is not supported (Azure/azure-quickstart-templates#2578, a maintainer's answer). A VM's
+//   user data is at most 64 KB (base64), readable by any process on the VM from the instance
+//   metadata service, and can be changed without stopping the VM
+//   (learn.microsoft.com/azure/virtual-machines/user-data). It holds no secret here: the admin's
+//   public key, versions, configs.
+// - The script may run 90 minutes; the handler runs a configuration once (the same settings again
+//   run nothing: a failed run is retried by replacing the extension, pulumi up --replace);
 //   it must not restart the VM itself but schedule the restart with a scheduled task, and after a
 //   reboot the extension may run a script that did not finish again from the start
 //   (devblogs.microsoft.com/azure-vm-runtime/when-will-customscript-extension-re-execute-my-script).
