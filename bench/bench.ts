@@ -3,7 +3,9 @@
 // command, as a user runs it: start-up, evaluation, graphs, files) and reports its wall time and
 // peak memory against the goal below. It then models `pulumi up` on each plan's graph by Monte
 // Carlo (plan/montecarlo.ts): every step's duration drawn from its distribution in
-// plan/durations.ts, for two image kinds (stock, prebuilt), at the recommended --parallel and at
+// plan/durations.ts, for two image kinds (stock, prebuilt: each kind's own plan, the prebuilt one with
+// a gallery image id; the stock one with the provisioning extension's chain, plan/windowsChain.ts),
+// at the recommended --parallel and at
 // Pulumi's default (4 x CPUs), with Azure's API throttling and the master's sshd limits
 // (plan/limits.ts); a fixed seed, so the figures are the same on every run. Prints the p50/p90
 // table and the critical path of the typical one-node run, and writes out/bench.json.
@@ -19,6 +21,7 @@ import { recommendedParallelism } from "../plan/graph";
 import { AZURE_BUCKETS, MASTER_MAX_STARTUPS, planQuotaWarnings, pulumiDefaultParallel, TYPICAL_QUOTA } from "../plan/limits";
 import { buildModel, criticalPath, monteCarlo, MonteCarloResult } from "../plan/montecarlo";
 import { sequentialTime } from "../plan/schedule";
+import { foldStockPath } from "../plan/windowsChain";
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --runs N]
 
@@ -49,7 +52,9 @@ interface Row {
     resources: number;
     recommendedParallel: number;
     /** Minutes to a working cluster, per image kind, at the recommended --parallel and at Pulumi's default. */
-    model: Record<ImageKind, { recommended: Figure; defaultCap: Figure }>;
+    model: Record<ImageKind, { recommended: Figure; defaultCap: Figure; parallel: number }>;
+    /** Stock, with the SSH steps around the reboot (the chain before the provisioning extension), recommended --parallel. */
+    stockBeforeFold: Figure;
     /** Every step one after another at its median (stock), as the seed's manual procedure runs. */
     sequential: number;
     quotaWarnings: string[];
@@ -62,15 +67,18 @@ function figure(m: MonteCarloResult): Figure {
     return { p50: r2(m.p50), p90: r2(m.p90), meanWaitMinutes: { slot: r2(m.meanWaits.slot), throttle: r2(m.meanWaits.throttle), ssh: r2(m.meanWaits.ssh) } };
 }
 
+/** A gallery image version id (images/): the cluster plans the prebuilt image's chain for it. */
+export const PREBUILT_IMAGE_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hybrid-k8s-images/providers/Microsoft.Compute/galleries/hybridk8s/images/windows-node/versions/1.0.0";
+
 /** One `npm run plan` (the same node flags as the npm script), timed, with its peak memory. */
-function planOnce(count: number): { seconds: number; maxRssMb: number; doc: PlanDocument } {
+function planOnce(count: number, config: string[] = []): { seconds: number; maxRssMb: number; doc: PlanDocument } {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
     const script = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.plan as string;
     const nodeFlags = script.match(/--max-semi-space-size=\d+/) ?? [];
     const start = process.hrtime.bigint();
     const res = spawnSync(
         process.execPath,
-        [...nodeFlags, require.resolve("ts-node/dist/bin.js"), path.join(ROOT, "plan", "cli.ts"), "--quiet", "--out", out, "--config", `windowsNodeCount=${count}`],
+        [...nodeFlags, require.resolve("ts-node/dist/bin.js"), path.join(ROOT, "plan", "cli.ts"), "--quiet", "--out", out, "--config", `windowsNodeCount=${count}`, ...config.flatMap((c) => ["--config", c])],
         { cwd: ROOT, encoding: "utf8", env: { ...process.env, PLAN_BENCH_STATS: "1" } },
     );
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -121,20 +129,24 @@ function main(): number {
     let modelMs = 0;
     for (const n of counts) {
         const { seconds, maxRssMb, doc } = planOnce(n);
+        const docs: Record<ImageKind, PlanDocument> = { stock: foldStockPath(doc), prebuilt: planOnce(n, [`windowsImage=${PREBUILT_IMAGE_ID}`]).doc };
         const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
-        const rec = recommendedParallelism(doc).recommended;
+        const rec = recommendedParallelism(docs.stock).recommended;
         const t0 = Date.now();
         const model = {} as Row["model"];
         for (const kind of IMAGE_KINDS) {
-            const mm = buildModel(doc, kind);
+            const mm = buildModel(docs[kind], kind);
+            const parallel = recommendedParallelism(docs[kind]).recommended;
             model[kind] = {
-                recommended: figure(monteCarlo(mm, { cap: rec }, runs, SEED)),
+                recommended: figure(monteCarlo(mm, { cap: parallel }, runs, SEED)),
                 defaultCap: figure(monteCarlo(mm, { cap: defaultCap }, runs, SEED)),
+                parallel,
             };
             if (n === 1) {
-                paths[kind] = criticalPath(mm, { cap: rec });
+                paths[kind] = criticalPath(mm, { cap: parallel });
             }
         }
+        const stockBeforeFold = figure(monteCarlo(buildModel(doc, "stock"), { cap: recommendedParallelism(doc).recommended }, runs, SEED));
         modelMs += Date.now() - t0;
         rows.push({
             windowsNodes: n,
@@ -143,6 +155,7 @@ function main(): number {
             resources: doc.resources.length,
             recommendedParallel: rec,
             model,
+            stockBeforeFold,
             sequential: +sequentialTime(doc, (u: string) => durationOf(byUrn.get(u) as PlanResource)).toFixed(1),
             quotaWarnings: planQuotaWarnings(doc),
             planInputsDigest: inputsDigest(doc),
@@ -206,9 +219,18 @@ function main(): number {
     out(`\nTime to a working cluster (minutes, p50 / p90 of ${runs} runs, seed ${SEED}):\n`);
     const pp = (f: Figure) => `${f.p50.toFixed(1)} / ${f.p90.toFixed(1)}`;
     table(
-        ["nodes", "stock (rec.)", `stock (cap ${defaultCap})`, "prebuilt (rec.)", `prebuilt (cap ${defaultCap})`, "vCPU quota"],
-        rows.map((r) => [String(r.windowsNodes), pp(r.model.stock.recommended), pp(r.model.stock.defaultCap), pp(r.model.prebuilt.recommended), pp(r.model.prebuilt.defaultCap), r.quotaWarnings.length ? "over a typical quota" : "fits"]),
+        ["nodes", "stock (rec.)", `stock (cap ${defaultCap})`, "prebuilt (rec.)", `prebuilt (cap ${defaultCap})`, "stock, SSH steps", "vCPU quota"],
+        rows.map((r) => [
+            String(r.windowsNodes),
+            pp(r.model.stock.recommended),
+            pp(r.model.stock.defaultCap),
+            pp(r.model.prebuilt.recommended),
+            pp(r.model.prebuilt.defaultCap),
+            pp(r.stockBeforeFold),
+            r.quotaWarnings.length ? "over a typical quota" : "fits",
+        ]),
     );
+    out("(stock: the provisioning extension's chain, components/scripts/provision.ts; \"stock, SSH steps\": the chain before it, prepare-features and features-ready over SSH)\n");
     const last = rows[rows.length - 1];
     out(
         `At ${last.windowsNodes} nodes, mean wait per run summed over steps (stock, rec.): slots ${last.model.stock.recommended.meanWaitMinutes.slot} min, ` +
@@ -218,7 +240,7 @@ function main(): number {
         const p = paths[k]!;
         out(`\nCritical path, ${k} image, 1 node, every step at its median (${r2(p.makespan)} min; ${Math.round(p.sourcedShare * 100)}% of its minutes sourced):\n`);
         for (const s of p.steps) {
-            out(`  ${s.start.toFixed(2).padStart(6)}  +${String(s.minutes).padEnd(5)} ${s.name.padEnd(28)} ${s.sourced ? "sourced" : "estimate"}\n`);
+            out(`  ${s.start.toFixed(2).padStart(6)}  +${String(+s.minutes.toFixed(2)).padEnd(5)} ${s.name.padEnd(28)} ${s.sourced ? "sourced" : "estimate"}\n`);
         }
     }
     const g = figures.modelGoal;

@@ -12,6 +12,7 @@
 // models an image that already holds the Containers feature, OpenSSH, containerd, the binaries and
 // the pulled images, so the reboot, downloads and pulls are skipped and the steps only verify
 // (the idempotent second-run path). It models that image path; it is not a measurement of one.
+import { REBOOT_DELAY_SECONDS } from "../components/scripts/provision";
 import type { PlanResource } from "./evaluate";
 
 export type ImageKind = "stock" | "prebuilt";
@@ -136,6 +137,35 @@ export const BACKGROUND_PULL: { stock: Spread; basis: Basis; prebuilt: { spread:
     prebuilt: { spread: s(0, 0), basis: estimate("the image is in the node image: nothing to pull") },
 };
 
+/**
+ * The stock image's provisioning extension (components/scripts/provision.ts) runs the work rows of
+ * this table time, so its duration is made of them, with no figure of its own. Each inner list is a
+ * lane of parts run one after another; lanes run side by side and the extension ends with the
+ * longest. Lane one: the extension's start and the OpenSSH capability (the extension row), then the
+ * Containers feature (prepare-features). Lane two, the script's background job: the extension's
+ * start (the extension row's prebuilt variant: the handler alone), then the runtime's downloads and
+ * binaries (prepare-runtime).
+ */
+export const PROVISION_LANES: Array<Array<{ row: Pick<PlanResource, "type" | "name">; variant: ImageKind }>> = [
+    [
+        { row: { type: "azure-native:compute:VirtualMachineExtension", name: "provision-openssh" }, variant: "stock" },
+        { row: { type: "command:remote:Command", name: "provision-prepare-features" }, variant: "stock" },
+    ],
+    [
+        { row: { type: "azure-native:compute:VirtualMachineExtension", name: "provision-openssh" }, variant: "prebuilt" },
+        { row: { type: "command:remote:Command", name: "provision-prepare-runtime" }, variant: "stock" },
+    ],
+];
+
+/**
+ * After the provisioning: the reboot that activates the Containers feature, as the features-ready
+ * row times it (until sshd answers again), scheduled REBOOT_DELAY_SECONDS after the script's end.
+ */
+export const PROVISION_REBOOT = {
+    as: { type: "command:remote:Command", name: "provision-features-ready" } as Pick<PlanResource, "type" | "name">,
+    delay: s(REBOOT_DELAY_SECONDS / 60, REBOOT_DELAY_SECONDS / 60),
+};
+
 /** Steps with no rule (none today) take this long. */
 const FALLBACK: { spread: Spread; basis: Basis } = { spread: s(0.1, 0.2), basis: estimate("no rule matches: a short step") };
 
@@ -144,9 +174,32 @@ export function ruleFor(r: Pick<PlanResource, "type" | "name">): DurationRule | 
 }
 
 /** A resource's distribution and its basis for an image kind; components take no time (their children do the work). */
+/**
+ * The provisioning extension's lanes of parts (each part a row's spread), and a spread that
+ * describes the whole: the longest lane's medians and p90s, added up. The Monte Carlo model draws
+ * the parts; the plan's parallelism hint uses the median.
+ */
+export function provisionSpread(): { spread: Spread; basis: Basis; lanes: Spread[][] } {
+    const parts = PROVISION_LANES.map((lane) => lane.map((p) => stepSpread(p.row, p.variant)));
+    const lanes = parts.map((lane) => lane.map((p) => p.spread));
+    const sum = (lane: Spread[], k: keyof Spread) => lane.reduce((a, p) => a + p[k], 0);
+    return {
+        spread: s(Math.max(...lanes.map((l) => sum(l, "median"))), Math.max(...lanes.map((l) => sum(l, "p90")))),
+        basis: estimate(`made of the rows of what it runs, lanes side by side (${parts.map((lane) => lane.map((p) => describeBasis(p.basis).split(";")[0]).join(" + ")).join(" | ")})`),
+        lanes,
+    };
+}
+
+/** The stock image's provisioning extension (components/scripts/provision.ts windowsSteps). */
+export const isProvisionExtension = (r: Pick<PlanResource, "type" | "name">) => /compute:VirtualMachineExtension$/.test(r.type) && /-provision$/.test(r.name);
+
 export function stepSpread(r: Pick<PlanResource, "type" | "name">, kind: ImageKind = "stock"): { spread: Spread; basis: Basis } {
     if (r.type.startsWith("hybrid-k8s:index:")) {
         return { spread: s(0, 0), basis: estimate("a component: its children do the work") };
+    }
+    if (isProvisionExtension(r) && kind === "stock") {
+        const { spread, basis } = provisionSpread();
+        return { spread, basis };
     }
     const rule = ruleFor(r);
     if (!rule) {

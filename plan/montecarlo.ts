@@ -2,7 +2,7 @@
 // (plan/durations.ts), scheduled on the plan's graph the way the engine runs it, with the limits
 // that serialize real runs (plan/limits.ts). A fixed seed gives the same figures every time.
 import { PlanDocument } from "./evaluate";
-import { BACKGROUND_PULL, Basis, ImageKind, isSourced, Spread, stepSpread } from "./durations";
+import { BACKGROUND_PULL, Basis, ImageKind, isProvisionExtension, isSourced, PROVISION_REBOOT, provisionSpread, Spread, stepSpread } from "./durations";
 import { AZURE_BUCKETS, MASTER_MAX_STARTUPS, MaxStartups, maxStartupsDropChance, SSH_HANDSHAKE_MINUTES, SSH_RETRY_MINUTES, TokenBucket, TokenBucketSpec } from "./limits";
 
 export interface ModelStep {
@@ -17,6 +17,11 @@ export interface ModelStep {
     ssh: boolean;
     /** Indices of the token buckets it draws from when it starts. */
     buckets: number[];
+    /**
+     * A step made of parts (the provisioning extension): lanes of parts one after another, lanes side
+     * by side; a draw is the longest lane's sum of its parts' draws. `spread` then only describes it.
+     */
+    lanes?: Spread[][];
 }
 
 export interface Model {
@@ -35,8 +40,12 @@ export const pullName = (runtimeStep: string) => `${runtimeStep.replace(/-prepar
  */
 export function buildModel(doc: PlanDocument, kind: ImageKind, buckets: TokenBucketSpec[] = AZURE_BUCKETS): Model {
     const index = new Map(doc.resources.map((r, i) => [r.urn, i]));
+    // nodes provisioned by the extension (the stock chain of components/scripts/provision.ts): their
+    // prepare-runtime over SSH is its second run (the verify-only row)
+    const provisioned = new Set(doc.resources.filter(isProvisionExtension).map((r) => r.name.slice(0, -"-provision".length)));
+    const secondRun = (name: string) => provisioned.has(name.replace(/-prepare-runtime$/, "")) && name.endsWith("-prepare-runtime");
     const steps: ModelStep[] = doc.resources.map((r) => {
-        const { spread, basis } = stepSpread(r, kind);
+        const { spread, basis } = secondRun(r.name) ? stepSpread(r, "prebuilt") : stepSpread(r, kind);
         return {
             name: r.name,
             type: r.type,
@@ -48,12 +57,44 @@ export function buildModel(doc: PlanDocument, kind: ImageKind, buckets: TokenBuc
             buckets: buckets.flatMap((b, i) => (b.types.test(r.type) ? [i] : [])),
         };
     });
+    // The provisioning extension: made of the rows of the work it runs; then the reboot, which the
+    // ready step waits out in its slot, and from whose end the boot task pulls (provision.ts).
+    const rebootOf = new Map<string, number>();
+    doc.resources.forEach((r, i) => {
+        const node = r.name.slice(0, -"-provision".length);
+        if (!provisioned.has(node) || r.name !== `${node}-provision`) {
+            return;
+        }
+        const { spread, basis, lanes } = provisionSpread();
+        Object.assign(steps[i], { spread, basis, lanes });
+        const reboot = stepSpread(PROVISION_REBOOT.as, "stock");
+        rebootOf.set(node, steps.length);
+        steps.push({
+            name: `${node}-provision-reboot`,
+            type: "model:reboot",
+            deps: [i],
+            spread: { median: reboot.spread.median + PROVISION_REBOOT.delay.median, p90: reboot.spread.p90 + PROVISION_REBOOT.delay.p90 },
+            lanes: [[reboot.spread, PROVISION_REBOOT.delay]],
+            basis: reboot.basis,
+            // the ready step waits out the reboot in its slot
+            slot: true,
+            ssh: false,
+            buckets: [],
+        });
+        const ready = index.get(doc.resources.find((x) => x.name === `${node}-ready`)?.urn ?? "");
+        if (ready !== undefined) {
+            steps[ready].deps = steps[ready].deps.map((d) => (d === i ? (rebootOf.get(node) as number) : d));
+        }
+    });
     const pull = kind === "prebuilt" ? BACKGROUND_PULL.prebuilt : { spread: BACKGROUND_PULL.stock, basis: BACKGROUND_PULL.basis };
     const pulls: number[] = [];
     doc.resources.forEach((r, i) => {
         if (r.type === "command:remote:Command" && /-prepare-runtime$/.test(r.name)) {
+            const node = r.name.replace(/-prepare-runtime$/, "");
             pulls.push(steps.length);
-            steps.push({ name: pullName(r.name), type: "model:background-pull", deps: [i], spread: pull.spread, basis: pull.basis, slot: false, ssh: false, buckets: [] });
+            // a provisioned node pulls from its boot task, right after the reboot; otherwise from the end of prepare-runtime
+            const from = rebootOf.get(node) ?? i;
+            steps.push({ name: pullName(r.name), type: "model:background-pull", deps: [from], spread: pull.spread, basis: pull.basis, slot: false, ssh: false, buckets: [] });
         }
     });
     steps.forEach((st) => {
@@ -302,7 +343,7 @@ export function runOnce(model: Model, durations: Float64Array, opts: RunOptions,
 
 /** Every step at its median: the model's typical run, reproducible without sampling. */
 export function medianDurations(model: Model): Float64Array {
-    return Float64Array.from(model.steps.map((s) => s.spread.median));
+    return Float64Array.from(model.steps.map((s) => (s.lanes ? Math.max(...s.lanes.map((lane) => lane.reduce((a, p) => a + p.median, 0))) : s.spread.median)));
 }
 
 /** Nearest-rank percentile of ascending `sorted` (p in (0, 1]). */
@@ -334,7 +375,7 @@ export function monteCarlo(model: Model, opts: RunOptions, runs: number, seed: n
     const d = new Float64Array(model.steps.length);
     for (let r = 0; r < runs; r++) {
         model.steps.forEach((st, i) => {
-            d[i] = sampleSpread(st.spread, rand);
+            d[i] = st.lanes ? Math.max(...st.lanes.map((lane) => lane.reduce((a, p) => a + sampleSpread(p, rand), 0))) : sampleSpread(st.spread, rand);
         });
         const res = runOnce(model, d, opts, rand);
         makespans[r] = res.makespan;

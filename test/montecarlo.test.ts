@@ -2,7 +2,9 @@ import * as assert from "assert";
 import { PlanDocument } from "../plan/evaluate";
 import { buildModel, criticalPath, medianDurations, Model, monteCarlo, percentile, runOnce, sampleSpread, seededRandom } from "../plan/montecarlo";
 import { maxStartupsDropChance, TokenBucket } from "../plan/limits";
-import { cachedPlan } from "./planRun";
+import { foldStockPath } from "../plan/windowsChain";
+import { PROVISION_LANES, stepSpread } from "../plan/durations";
+import { cachedPlan, SHARED_PLANS } from "./planRun";
 
 /** A model by hand: steps with fixed minutes (no spread) unless given. */
 function model(edges: Record<string, { deps: string[]; minutes: number; p90?: number; ssh?: boolean; bucket?: boolean }>, bucket?: { capacity: number; refillPerMinute: number }): Model {
@@ -150,6 +152,48 @@ describe("Monte Carlo model of pulumi up", () => {
             assert.ok(pre.p50 < stock.p50 && pre.p90 < stock.p90);
             const names = criticalPath(buildModel(doc, "prebuilt"), { cap: 16 }).steps.map((s) => s.name);
             assert.ok(!names.includes("k8s-win-1-image-pull") && !names.includes("k8s-win-1-features-ready"), names.join(" > "));
+        });
+
+        it("the stock chain with the provisioning extension: the plan rewritten as provision.ts windowsSteps('stock') lists it", () => {
+            const doc = plan(3);
+            const folded = foldStockPath(doc);
+            const byName = new Map(folded.resources.map((r) => [r.name, r]));
+            const nameOf = (u: string) => folded.resources.find((r) => r.urn === u)?.name;
+            for (const n of [1, 2, 3]) {
+                const node = `k8s-win-${n}`;
+                assert.ok(!byName.has(`${node}-openssh`) && !byName.has(`${node}-prepare-features`) && !byName.has(`${node}-features-ready`));
+                const ext = byName.get(`${node}-provision`)!;
+                assert.strictEqual(ext.type, "azure-native:compute:VirtualMachineExtension");
+                assert.ok(ext.dependsOn.map(nameOf).includes("k8s-master-version-check"), "it installs kubelet: after the master's version check");
+                assert.ok(byName.get(`${node}-ready`)!.dependsOn.map(nameOf).includes(`${node}-provision`));
+                assert.ok(byName.get(`${node}-prepare-runtime`)!.dependsOn.map(nameOf).includes(`${node}-ready`));
+            }
+            // every dependency still names a resource of the plan
+            const urns = new Set(folded.resources.map((r) => r.urn));
+            assert.ok(folded.resources.every((r) => r.dependsOn.every((d) => urns.has(d))));
+            assert.strictEqual(foldStockPath(folded), folded, "a plan with the provisioning extension stays as it is");
+            const prebuilt = cachedPlan(SHARED_PLANS.find((a) => a.some((x) => x.includes("galleries")))!).doc!;
+            assert.strictEqual(foldStockPath(prebuilt), prebuilt, "a prebuilt plan has no extension to fold");
+        });
+
+        it("models the provisioning extension as the rows of what it runs, its lanes side by side, then the reboot, from which the pull starts", () => {
+            const mm = buildModel(foldStockPath(plan(1)), "stock");
+            const at = (name: string) => mm.steps.findIndex((s) => s.name === name);
+            const ext = mm.steps[at("k8s-win-1-provision")];
+            assert.strictEqual(ext.lanes!.length, PROVISION_LANES.length);
+            const lane = (i: number) => PROVISION_LANES[i].reduce((a, p) => a + stepSpread(p.row, p.variant).spread.median, 0);
+            assert.strictEqual(medianDurations(mm)[at("k8s-win-1-provision")], Math.max(lane(0), lane(1)));
+            assert.deepStrictEqual(mm.steps[at("k8s-win-1-provision-reboot")].deps, [at("k8s-win-1-provision")]);
+            assert.deepStrictEqual(mm.steps[at("k8s-win-1-ready")].deps.filter((d) => mm.steps[d].name.startsWith("k8s-win-1-provision")), [at("k8s-win-1-provision-reboot")]);
+            assert.deepStrictEqual(mm.steps[at("k8s-win-1-image-pull")].deps, [at("k8s-win-1-provision-reboot")], "the boot task pulls");
+            // prepare-runtime over SSH is its second run
+            assert.deepStrictEqual(mm.steps[at("k8s-win-1-prepare-runtime")].spread, stepSpread({ type: "command:remote:Command", name: "x-prepare-runtime" }, "prebuilt").spread);
+            const names = criticalPath(mm, { cap: 16 }).steps.map((s) => s.name);
+            assert.deepStrictEqual(names.filter((n) => n.startsWith("k8s-win-1")), ["k8s-win-1-nic", "k8s-win-1-vm", "k8s-win-1-provision", "k8s-win-1-provision-reboot", "k8s-win-1-image-pull"]);
+            // the fold (and the runtime beside the servicing work) shortens the typical run
+            const mc = monteCarlo(mm, { cap: 16 }, 200, 3);
+            const before = monteCarlo(buildModel(plan(1), "stock"), { cap: 16 }, 200, 3);
+            assert.ok(mc.p50 < before.p50, `${mc.p50} < ${before.p50}`);
         });
 
         it("more nodes: the same typical run uncapped, a longer one under a small cap, a wider p90 with the spread", () => {

@@ -27,6 +27,15 @@ export const DEFENDER_EXCLUSIONS = ["$env:ProgramData\\containerd", "$env:Progra
 /** A key line sshd accepts in administrators_authorized_keys: type, base64 key data, comment. */
 const KEY_PATTERN = "^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/]+={0,3}( .*)?$";
 
+/**
+ * Waits up to five minutes for the features step's External HNS network (its boot task creates it;
+ * its creation re-plumbs the NIC, so an SSH session opened before it would drop). Boot tasks run
+ * this before they start sshd.
+ */
+export const EXTERNAL_WAIT = `Import-Module C:\\k\\hns.psm1 -DisableNameChecking
+for ($i = 0; ($i -lt 60) -and -not (Get-HnsNetwork | Where-Object Name -EQ External); $i++) { Start-Sleep -Seconds 5 }
+`;
+
 /** The VM's custom data for a node made from the image: its admin's public key, one line. */
 export function imageCustomData(publicKey: string): string {
     return `${publicKey.trim()}\n`;
@@ -56,9 +65,7 @@ if (Test-Path ${CUSTOM_DATA_FILE}) {
     Write-Output "installed $($lines.Count) key(s) from ${CUSTOM_DATA_FILE}"
   }
 }
-Import-Module C:\\k\\hns.psm1 -DisableNameChecking
-for ($i = 0; ($i -lt 60) -and -not (Get-HnsNetwork | Where-Object Name -EQ External); $i++) { Start-Sleep -Seconds 5 }
-Set-Service sshd -StartupType Automatic
+${EXTERNAL_WAIT}Set-Service sshd -StartupType Automatic
 Start-Service sshd
 Stop-Transcript | Out-Null
 `;

@@ -217,8 +217,10 @@ export function renderWindowsReady(): string {
 `;
 }
 
-const BOOT_MARKER = "C:\\k\\reboot-requested.txt";
-const BOOT_TIME = "(Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')";
+/** Where a step that asks for a reboot records the boot time it ran in (the ready steps compare it). */
+export const BOOT_MARKER = "C:\\k\\reboot-requested.txt";
+/** The current boot's start, as PowerShell text that evaluates to a round-trip UTC string. */
+export const BOOT_TIME = "(Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().ToString('o')";
 
 /**
  * The poll after the features reboot. It proves the reboot happened (the Containers feature is
@@ -439,6 +441,20 @@ ${installPlan(input.spec)
   Remove-Item -Recurse -Force $dl
 }
 $restart = @()
+
+# containerd runs Windows containers only once the Containers feature is active, after its reboot
+# (sig-windows-tools hostprocess/Install-Containerd.ps1 installs the feature, asks for the reboot,
+# and registers and starts containerd only on the run after it). A caller that reboots next (the
+# provisioning extension) gets the binaries now; containerd, the CNI config and the pulls follow
+# on the run after the reboot.
+$containers = (Get-WindowsFeature -Name Containers).InstallState
+if ($containers -ne 'Installed') {
+  if ($env:HYBRID_K8S_REBOOT_BY_CALLER -eq '1') {
+    Write-Output "binaries installed; containerd is set up once the Containers feature is active (after the reboot)"
+    exit 0
+  }
+  throw "the Containers feature is $($containers): the node must reboot (prepare-features) before containerd can run"
+}
 
 # containerd: sandbox image pinned, CNI from C:\\opt\\cni\\bin and C:\\etc\\cni\\net.d, as a service.
 if (Set-FileText "$env:ProgramFiles\\containerd\\config.toml" ${psData(containerdConfig(v.containerdVersion), "containerd-config.toml")}) { $restart += 'containerd' }

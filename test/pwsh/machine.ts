@@ -39,6 +39,8 @@ export interface MachineState {
     /** Shim name → how many times it fails. */
     fail: Record<string, number>;
     joinConfig?: string;
+    /** The VM's user data (base64), as the instance metadata service serves it. */
+    userData?: string;
     /** Sandboxes of the sample on this node, and the pod IP crictl reports for them. */
     pods: string[];
     podIp: string;
@@ -142,6 +144,6 @@ export function ok(run: StepRun, what: string): void {
 
 /** Calls that change a machine: downloads, installs, service restarts, reboots, joins, networks, pulls. */
 export function changes(run: StepRun): string[] {
-    const kinds = new Set(["curl.exe", "install", "Restart-Service", "service-stopped", "Restart-Computer", "Install-WindowsFeature", "Add-WindowsCapability", "kubeadm.exe", "New-HnsNetwork"]);
+    const kinds = new Set(["curl.exe", "install", "Restart-Service", "service-stopped", "Restart-Computer", "Install-WindowsFeature", "Add-WindowsCapability", "kubeadm.exe", "New-HnsNetwork", "containerd.exe"]);
     return run.calls.filter((c) => kinds.has(c.cmd) || (c.cmd === "crictl.exe" && c.args[0] === "pull")).map((c) => `${c.cmd} ${c.args.join(" ")}`);
 }

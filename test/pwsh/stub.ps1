@@ -106,6 +106,19 @@ function global:Get-ScheduledTask([string]$TaskName, $ErrorAction) {
   # tasks run to their end when started: a registered task is never seen running
   if ($W.tasks.PSObject.Properties.Name -contains $TaskName) { [pscustomobject]@{ TaskName = $TaskName; State = 'Ready' } }
 }
+# --- background jobs: Start-Job runs its script block at once, in this process (a job starts with
+# $ErrorActionPreference 'Continue', as a new runspace does); the job keeps the output and, when a
+# terminating error ended it, State 'Failed' and the error as its child job's reason (5.1's Job object).
+function global:Start-Job([object[]]$ArgumentList, [scriptblock]$ScriptBlock) {
+  Add-Call 'Start-Job' @()
+  $state = 'Completed'; $reason = $null; $out = @()
+  try { $out = @(& { $ErrorActionPreference = 'Continue'; & $ScriptBlock @ArgumentList } | ForEach-Object { "$_" }) }
+  catch { $state = 'Failed'; $reason = $_.Exception }
+  [pscustomobject]@{ State = $state; Output = $out; ChildJobs = @([pscustomobject]@{ JobStateInfo = [pscustomobject]@{ State = $state; Reason = $reason } }) }
+}
+function global:Wait-Job([Parameter(Position = 0)]$Job) { $Job }
+function global:Receive-Job([Parameter(Position = 0)]$Job) { $Job.Output }
+function global:Set-ExecutionPolicy([string]$Scope, [string]$ExecutionPolicy, [switch]$Force) { Add-Call 'Set-ExecutionPolicy' @($Scope, $ExecutionPolicy) }
 # --- Defender: exclusions are recorded as calls
 function global:Add-MpPreference([string[]]$ExclusionPath) { Add-Call 'Add-MpPreference' $ExclusionPath }
 function global:Get-MpPreference { [pscustomobject]@{ ExclusionPath = @($W.calls | Where-Object { $_.cmd -eq 'Add-MpPreference' } | ForEach-Object { $_.args }) } }
@@ -302,6 +315,13 @@ function global:Invoke-WebRequest([switch]$UseBasicParsing, [int]$TimeoutSec, [P
   }
   if (-not $ok) { throw "Unable to connect to the remote server ($Uri)" }
   [pscustomobject]@{ StatusCode = 200; Content = 'ok' }
+}
+# The instance metadata service: the VM's user data (base64), as $W.userData; 'imds' in $W.fail makes it fail.
+function global:Invoke-RestMethod([switch]$UseBasicParsing, [hashtable]$Headers, [string]$Uri) {
+  Add-Call 'Invoke-RestMethod' @($Uri)
+  if ($Headers.Metadata -ne 'true') { throw 'The remote server returned an error: (400) Bad Request. (no Metadata: true header)' }
+  if ((Test-Fail 'imds') -or $Uri -notlike 'http://169.254.169.254/metadata/instance/compute/userData?*format=text') { throw "Unable to connect to the remote server ($Uri)" }
+  "$($W.userData)"
 }
 function global:Invoke-HostLocal {
   $request = @($input) -join "`n"

@@ -50,6 +50,8 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "ConvertTo-Json": cmd("Compress"),
     "Get-FileHash": cmd("Algorithm", "Path"),
     "Invoke-WebRequest": cmd("UseBasicParsing", "TimeoutSec", "Uri"),
+    // the provisioning command reads the VM's user data from the instance metadata service
+    "Invoke-RestMethod": cmd("UseBasicParsing", "Headers", "Uri"),
     "Out-File": cmd("Encoding", "Append", "FilePath"),
     "Out-Null": cmd(),
     "New-Object": cmd("TypeName"),
@@ -59,6 +61,12 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "ForEach-Object": cmd(),
     "Where-Object": cmd("EQ"),
     "Import-Module": cmd("DisableNameChecking", "Name"),
+    // background jobs (the provisioning runs the runtime's downloads beside the servicing work)
+    "Start-Job": cmd("ArgumentList", "ScriptBlock"),
+    "Wait-Job": cmd("Job"),
+    "Receive-Job": cmd("ErrorAction", "Job"),
+    // Microsoft.PowerShell.Security
+    "Set-ExecutionPolicy": cmd("Scope", "ExecutionPolicy", "Force"),
     "Get-Command": cmd("Name", "ErrorAction"),
     // Microsoft.PowerShell.Host, Microsoft.PowerShell.Archive, CimCmdlets
     "Start-Transcript": cmd("Append", "Path"),
@@ -103,4 +111,6 @@ export const NATIVE_PROGRAMS = new Set([
     "C:\\k\\kube-proxy.exe",
     "C:\\k\\flanneld.exe",
     "C:\\opt\\cni\\bin\\host-local.exe",
+    // not a program: the runtime step's file, which the provisioning's boot task runs again (provision.ts)
+    "C:\\k\\provision\\prepare-runtime.ps1",
 ]);
