@@ -8,7 +8,8 @@ import { LinuxMaster } from "./components/linuxMaster";
 import { FLANNEL_NAMESPACE, FLANNEL_SERVICE_ACCOUNT, FLANNEL_TOKEN_SECRET } from "./components/manifests/flannel";
 import { azureMachines } from "./machines/azure";
 import { existingMachines } from "./machines/existing";
-import { Machines } from "./machines/host";
+import { MachineLayer } from "./machines/host";
+import { nodeRuntimeInput } from "./components/scripts/provision";
 import { topologySpec } from "./components/topology";
 import { WindowsNode } from "./components/windowsNode";
 import { sampleImage } from "./components/manifests/sample";
@@ -45,7 +46,7 @@ const sshPrivateKey = pulumi.secret(cfg.sshPrivateKey as string);
 
 // Where the machines come from (machines/) ...
 const azure = cfg.machines === "azure" ? azureMachines(cfg, addresses, sshPrivateKey) : undefined;
-const machines: Machines = azure ?? existingMachines(cfg, addresses, sshPrivateKey);
+const machines: MachineLayer = azure ?? existingMachines(cfg, addresses, sshPrivateKey);
 
 // ... and what is done on them (components/).
 const master = new LinuxMaster("k8s-master", {
@@ -85,27 +86,34 @@ const agentKubeconfigs =
           )
         : undefined;
 
+const windowsVersions = {
+    kubernetesVersion: cfg.kubernetesVersion,
+    containerdVersion: cfg.windowsContainerdVersion,
+    flannelVersion: cfg.flannelVersion,
+    flannelCniPluginVersion: cfg.flannelCniPluginVersion,
+    cniPluginsVersion: cfg.cniPluginsVersion,
+    sdnPluginsVersion: cfg.sdnPluginsVersion,
+};
+const prePull = cfg.sampleService ? [sampleImage(WINDOWS_SERVER[cfg.windowsServerVersion])] : [];
+const windowsHosts = machines.windows({
+    installsAfter: [master.versionCheck],
+    runtime: (node) => nodeRuntimeInput({ spec, node, addresses, versions: windowsVersions, prePull }),
+});
+
 // Windows workers: all in parallel, none waits on another. Node i keeps its index and addresses
 // when windowsNodeCount changes, so growing the count touches no existing node.
 const workers = addresses.windows.map(
     (node, i) =>
         new WindowsNode(node.name, {
-            host: machines.windows[i],
+            host: windowsHosts[i],
             master,
             node,
             addresses,
             spec,
-            versions: {
-                kubernetesVersion: cfg.kubernetesVersion,
-                containerdVersion: cfg.windowsContainerdVersion,
-                flannelVersion: cfg.flannelVersion,
-                flannelCniPluginVersion: cfg.flannelCniPluginVersion,
-                cniPluginsVersion: cfg.cniPluginsVersion,
-                sdnPluginsVersion: cfg.sdnPluginsVersion,
-            },
+            versions: windowsVersions,
             agentKubeconfigs: agentKubeconfigs as pulumi.Output<Record<string, string>>,
             clusterReady: flannel?.ready,
-            prePull: cfg.sampleService ? [sampleImage(WINDOWS_SERVER[cfg.windowsServerVersion])] : [],
+            prePull,
         }),
 );
 

@@ -1,13 +1,15 @@
 // One Windows Server worker on its host (an Azure VM or an existing machine), prepared by
 // remote steps: ready → prepare-features → (reboot) features-ready → prepare-runtime → join, with
-// the master-side podcidr and token steps. N nodes are N independent copies: none waits on another.
+// the master-side podcidr and token steps. On a stock Azure image the provisioning extension did
+// the features and the reboot: ready (proves it) → prepare-runtime (verifies) → join. N nodes are N independent copies: none waits on another.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { pollingConnection, WindowsHost } from "../machines/host";
 import { AddressPlan, NodeAddress } from "./addressing";
 import { hostCommand, SECRET_COMMAND } from "./hostCommand";
 import { LinuxMaster } from "./linuxMaster";
-import { flannelNetConf, windowsCniConf } from "./manifests/cni";
+import { flannelNetConf } from "./manifests/cni";
+import { nodeRuntimeInput, renderProvisionedReady } from "./scripts/provision";
 import { digest, powershellCommand } from "./scripts/shell";
 import * as win from "./scripts/windows";
 import { TopologySpec } from "./topology";
@@ -33,8 +35,9 @@ export interface WindowsNodeArgs {
 export class WindowsNode extends pulumi.ComponentResource {
     readonly host: WindowsHost;
     readonly ready: command.remote.Command;
-    readonly prepareFeatures: command.remote.Command;
-    readonly featuresReady: command.remote.Command;
+    /** Not on a stock image: its provisioning extension did this. */
+    readonly prepareFeatures?: command.remote.Command;
+    readonly featuresReady?: command.remote.Command;
     readonly prepareRuntime: command.remote.Command;
     readonly podCidr: command.remote.Command;
     readonly join: command.remote.Command;
@@ -67,21 +70,30 @@ export class WindowsNode extends pulumi.ComponentResource {
             hostCommand(`${name}-${step}`, host, { connection, create: powershellCommand(script), ...extra }, { parent: this, ...copts });
 
         const featuresScript = win.renderPrepareFeatures({ spec });
-        // Steps on this node run in order: ready → prepare-features → features-ready → prepare-runtime.
+        const runtimeScript = win.renderPrepareRuntime(nodeRuntimeInput({ spec, node, addresses: args.addresses, versions: args.versions, prePull: args.prePull ?? [] }));
         // Reachable through the master as SSH proxy: waits for the master VM, never its bootstrap.
         // It also waits for the master's own readiness poll (cloud-init done): from then on sshd has its raised MaxStartups.
-        this.ready = run("ready", win.renderWindowsReady(), { connection: polling }, { dependsOn: [host.sshReady, args.master.ready], customTimeouts: { create: "30m" } });
-        this.prepareFeatures = run("prepare-features", featuresScript, {}, { dependsOn: [this.ready], customTimeouts: { create: "20m", update: "20m" } });
-        // The features step reboots the node: poll again until it is back.
-        this.featuresReady = run("features-ready", win.renderFeaturesReady(), { connection: polling, triggers: [this.prepareFeatures.id] }, { dependsOn: [this.prepareFeatures], customTimeouts: { create: "20m", update: "20m" } });
-        const cniConfig = windowsCniConf({ spec, node, podCidr: args.addresses.podCidr, serviceCidr: args.addresses.serviceCidr, vnetCidr: args.addresses.vnetCidr });
-        const runtimeScript = win.renderPrepareRuntime({ spec, node, versions: args.versions, cniConfig, prePull: args.prePull ?? [] });
+        let runtimeAfter: command.remote.Command;
+        if (host.kind === "stock") {
+            // Provisioned by its extension (features, runtime, one reboot): the first step proves the
+            // reboot, and runs again when the provisioning script changed; prepare-runtime then verifies.
+            this.ready = run("ready", renderProvisionedReady(), { connection: polling, triggers: [host.provisioned ?? ""] }, { dependsOn: [host.sshReady, args.master.ready], customTimeouts: { create: "30m", update: "30m" } });
+            runtimeAfter = this.ready;
+        } else {
+            // Steps on this node run in order: ready → prepare-features → features-ready → prepare-runtime
+            // (on a prebuilt image the first two find everything in place).
+            this.ready = run("ready", win.renderWindowsReady(), { connection: polling }, { dependsOn: [host.sshReady, args.master.ready], customTimeouts: { create: "30m" } });
+            this.prepareFeatures = run("prepare-features", featuresScript, {}, { dependsOn: [this.ready], customTimeouts: { create: "20m", update: "20m" } });
+            // The features step reboots the node: poll again until it is back.
+            this.featuresReady = run("features-ready", win.renderFeaturesReady(), { connection: polling, triggers: [this.prepareFeatures.id] }, { dependsOn: [this.prepareFeatures], customTimeouts: { create: "20m", update: "20m" } });
+            runtimeAfter = this.featuresReady;
+        }
         this.prepareRuntime = run(
             "prepare-runtime",
             runtimeScript,
             {},
             // installs kubelet: only a version the running API server allows (the master's version check)
-            { dependsOn: [this.featuresReady, args.master.versionCheck], customTimeouts: { create: "60m", update: "60m" } },
+            { dependsOn: [runtimeAfter, args.master.versionCheck], customTimeouts: { create: "60m", update: "60m" } },
         );
 
         // On the master, after init: this node's pod /24 (and, on delete, drain + remove the node).

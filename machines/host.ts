@@ -3,6 +3,8 @@
 // knows about Azure.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { NodeAddress } from "../components/addressing";
+import { RuntimeInput } from "../components/scripts/windows";
 
 export type Connection = command.types.input.remote.ConnectionArgs;
 export type ProxyConnection = command.types.input.remote.ProxyConnectionArgs;
@@ -51,12 +53,25 @@ export interface WindowsHost extends Host {
     readonly kind: WindowsHostKind;
     /** The resource after which sshd answers (the provisioning extension, or the machine). */
     readonly sshReady: pulumi.Resource;
+    /**
+     * `stock`: the SHA-256 of the provisioning script the extension ran (features, runtime, one
+     * reboot): the first SSH step proves that reboot, and runs again when the script changes.
+     */
+    readonly provisioned?: string;
 }
 
-/** Every machine of the cluster, from one layer. */
-export interface Machines {
+/** What a layer needs to make the Windows hosts. */
+export interface WindowsHostsOptions {
+    /** What a provisioning that installs Kubernetes binaries waits for (the master's version check). */
+    installsAfter: pulumi.Input<pulumi.Resource>[];
+    /** A node's runtime step input: what a provisioning installs is the node's own scripts. */
+    runtime: (node: NodeAddress) => RuntimeInput;
+}
+
+/** Every machine of the cluster, from one layer: the master first, the Windows hosts once the master's steps exist. */
+export interface MachineLayer {
     readonly master: MasterHost;
-    readonly windows: readonly WindowsHost[];
+    windows(opts: WindowsHostsOptions): WindowsHost[];
 }
 
 /**

@@ -1,6 +1,7 @@
 // Renders an evaluated plan: the printed tree, Mermaid and Graphviz graphs, and the scripts and
 // manifests the resources would run or apply, exactly as their inputs carry them.
 import * as yaml from "js-yaml";
+import { gunzipSync } from "zlib";
 import { Json } from "./monitor";
 import { PlanDocument, PlanResource } from "./evaluate";
 import { PlanGraph } from "./graph";
@@ -193,8 +194,13 @@ export function scriptArtifacts(doc: PlanDocument): Artifact[] {
             const windows = os.windowsConfiguration !== undefined;
             out.push({ path: `scripts/${r.name}.${windows ? "custom-data.txt" : "cloud-init.yaml"}`, content: Buffer.from(os.customData, "base64").toString("utf8") });
         }
+        // a stock Windows VM's user data: the provisioning script its extension runs (gzip, base64)
+        if (typeof r.inputs.userData === "string") {
+            const script = gunzipSync(Buffer.from(r.inputs.userData, "base64")).toString("utf8");
+            out.push({ path: `scripts/${r.name}.user-data.ps1`, content: script }, ...embeddedFiles(`scripts/${r.name}.user-data`, script));
+        }
     }
-    // A VM extension's command is a script too (the Windows OpenSSH setup).
+    // A VM extension's command is a script too (the runner of the provisioning script).
     for (const r of doc.resources.filter((x) => x.type === "azure-native:compute:VirtualMachineExtension")) {
         const settings = r.inputs.settings as Record<string, Json> | undefined;
         const text = settings?.commandToExecute;

@@ -7,6 +7,7 @@ import { AzureLinuxMachine } from "../machines/azure/linuxMachine";
 import { NodeNetworking } from "../machines/azure/network";
 import { AzureWindowsMachine } from "../machines/azure/windowsMachine";
 import { proxiedConnection } from "../machines/host";
+import { nodeRuntimeInput } from "../components/scripts/provision";
 import { WindowsVersions } from "../components/scripts/windows";
 import { topologySpec } from "../components/topology";
 import { WindowsNodeArgs } from "../components/windowsNode";
@@ -70,6 +71,8 @@ export function windowsNodeArgs(
         adminPassword: pulumi.secret("Correct-Horse-9"),
         sshPublicKey: "ssh-ed25519 AAAA test",
         connection: proxiedConnection(node.privateIp, "azureuser", pulumi.secret(SSH_PRIVATE_KEY), master.proxy),
+        provision: { publicKey: "ssh-ed25519 AAAA test", runtime: nodeRuntimeInput({ spec: topologySpec("vxlan"), node, addresses, versions: VERSIONS, prePull: [] }) },
+        provisionAfter: [master.versionCheck],
     });
     return {
         host: machine.host,

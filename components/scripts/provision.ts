@@ -37,6 +37,9 @@
 // Pure: inputs in, scripts out. components/windowsNode.ts wires them (see windowsSteps).
 import { gzipSync } from "zlib";
 import { createHash } from "crypto";
+import { AddressPlan, NodeAddress } from "../addressing";
+import { windowsCniConf } from "../manifests/cni";
+import { TopologySpec } from "../topology";
 import { EXTERNAL_WAIT } from "./image";
 import { powershellCommand, psData } from "./shell";
 import * as win from "./windows";
@@ -268,4 +271,11 @@ export function windowsSteps(kind: WindowsImageKind): WindowsStep[] {
         { step: "features-ready", kind: "Command", dependsOn: ["prepare-features"], runs: "windows.ts renderFeaturesReady (verifies)" },
         ...common,
     ];
+}
+
+/** A Windows node's runtime step input: its CNI config from the address plan, its versions, what it pre-pulls. */
+export function nodeRuntimeInput(input: { spec: TopologySpec; node: NodeAddress; addresses: AddressPlan; versions: win.WindowsVersions; prePull: string[] }): win.RuntimeInput {
+    const { spec, node, addresses } = input;
+    const cniConfig = windowsCniConf({ spec, node, podCidr: addresses.podCidr, serviceCidr: addresses.serviceCidr, vnetCidr: addresses.vnetCidr });
+    return { spec, node, versions: input.versions, cniConfig, prePull: input.prePull };
 }

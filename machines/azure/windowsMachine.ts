@@ -1,13 +1,13 @@
 // A Windows Server worker machine on Azure: a VM with a static private IP and no public IP. A
-// marketplace image gets sshd from a provisioning extension; a prebuilt image (images/) has sshd
-// and a boot task that takes the admin's key from the VM's custom data.
+// marketplace image is provisioned by an extension (sshd, the Containers feature, the runtime,
+// one reboot: components/scripts/provision.ts); a prebuilt image (images/) has all that and a
+// boot task that takes the admin's key from the VM's custom data.
 import * as compute from "@pulumi/azure-native/compute";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeAddress } from "../../components/addressing";
 import { ImageRef } from "../../components/config";
 import { imageCustomData } from "../../components/scripts/image";
-import { powershellCommand } from "../../components/scripts/shell";
-import { renderOpenSshSetup } from "../../components/scripts/windows";
+import { provisionCommand, ProvisionInput, userDataDigest } from "../../components/scripts/provision";
 import { check } from "../../components/validate";
 import { Connection, WindowsHost } from "../host";
 import { nodeNic, NodeNetworking, nodeVmArgs, nodeVmOptions } from "./network";
@@ -25,6 +25,16 @@ export interface AzureWindowsMachineArgs {
     sshPublicKey: string;
     /** SSH to this machine (through the master: no public IP here). */
     connection: Connection;
+    /**
+     * A marketplace image: what its provisioning extension installs (the node's own scripts).
+     * Not used for a prebuilt image. Required for a marketplace image.
+     */
+    provision?: ProvisionInput;
+    /**
+     * What the provisioning extension waits for: it installs kubelet, so only after the master's
+     * version check. Defaults to none.
+     */
+    provisionAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Before the machines were their own components, these resources were children of WindowsNode. */
@@ -44,6 +54,8 @@ export class AzureWindowsMachine extends pulumi.ComponentResource {
 
         const nic = nodeNic(`${name}-nic`, net, node.privateIp, undefined, parent);
         const prebuilt = "id" in args.image;
+        check(prebuilt || args.provision !== undefined, "provision", "a marketplace image needs what its provisioning extension installs");
+        const provisioning = prebuilt ? undefined : provisionCommand(args.provision as ProvisionInput);
         this.vm = new compute.VirtualMachine(
             `${name}-vm`,
             {
@@ -57,6 +69,9 @@ export class AzureWindowsMachine extends pulumi.ComponentResource {
                     windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: false, patchSettings: { patchMode: "Manual" } },
                     customData: prebuilt ? Buffer.from(imageCustomData(args.sshPublicKey)).toString("base64") : undefined,
                 },
+                // the provisioning script, read by the extension's command from the metadata service
+                // (learn.microsoft.com/azure/virtual-machines/user-data: up to 64 KB, changed in place)
+                userData: provisioning?.userData,
             },
             {
                 ...nodeVmOptions(this),
@@ -67,11 +82,11 @@ export class AzureWindowsMachine extends pulumi.ComponentResource {
                 ignoreChanges: ["osProfile.adminPassword"],
             },
         );
-        // Windows ships without sshd and never runs custom data: the extension installs it.
-        const sshReady = prebuilt
-            ? this.vm
-            : new compute.VirtualMachineExtension(
-                  `${name}-openssh`,
+        // Windows ships without sshd and never runs custom data: the extension installs it, the
+        // Containers feature and the runtime, and reboots once (components/scripts/provision.ts).
+        const sshReady = provisioning
+            ? new compute.VirtualMachineExtension(
+                  `${name}-provision`,
                   {
                       resourceGroupName: net.resourceGroupName,
                       location: net.location,
@@ -80,10 +95,19 @@ export class AzureWindowsMachine extends pulumi.ComponentResource {
                       type: "CustomScriptExtension",
                       typeHandlerVersion: "1.10",
                       autoUpgradeMinorVersion: true,
-                      settings: { commandToExecute: powershellCommand(renderOpenSshSetup(args.sshPublicKey)) },
+                      // through cmd.exe: at most 8191 characters (provisionCommand checks)
+                      settings: { commandToExecute: provisioning.commandToExecute },
                   },
-                  parent,
-              );
+                  {
+                      ...parent,
+                      // one CustomScriptExtension per VM: the former OpenSSH-only extension becomes this one
+                      aliases: [{ name: `${name}-openssh`, parent: pulumi.createUrn(name, FORMER_PARENT) }],
+                      dependsOn: args.provisionAfter ?? [],
+                      // the extension's own limit for a script (custom-script-windows.md: 90 minutes)
+                      customTimeouts: { create: "90m", update: "90m" },
+                  },
+              )
+            : this.vm;
         this.host = {
             name: node.name,
             privateIp: node.privateIp,
@@ -93,6 +117,7 @@ export class AzureWindowsMachine extends pulumi.ComponentResource {
             deletedWith: this.vm,
             kind: prebuilt ? "prebuilt" : "stock",
             sshReady,
+            provisioned: provisioning ? userDataDigest(provisioning.userData) : undefined,
         };
         this.registerOutputs({ privateIp: node.privateIp });
     }

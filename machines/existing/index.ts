@@ -3,15 +3,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AddressPlan } from "../../components/addressing";
 import { ClusterConfig } from "../../components/config";
-import { Connection, Machines, proxiedConnection } from "../host";
+import { Connection, MachineLayer, proxiedConnection, WindowsHost } from "../host";
 import { ExistingHost } from "./existingHost";
 
-export function existingMachines(cfg: ClusterConfig, addresses: AddressPlan, sshPrivateKey: pulumi.Output<string>): Machines {
+export function existingMachines(cfg: ClusterConfig, addresses: AddressPlan, sshPrivateKey: pulumi.Output<string>): MachineLayer {
     const m = addresses.master;
     const ssh: Connection = { host: m.privateIp, user: cfg.masterUser, privateKey: sshPrivateKey };
     const master = new ExistingHost(m.name, { os: "linux", connection: ssh, address: m.privateIp });
     const proxy = { host: m.privateIp, user: cfg.masterUser, privateKey: sshPrivateKey };
-    const windows = addresses.windows.map((node, i) => {
+    // prepared over SSH by the node's own steps: nothing to provision, nothing to wait for
+    const windows = (): WindowsHost[] => addresses.windows.map((node, i) => {
         const user = cfg.windowsHosts[i].user;
         const connection = cfg.sshProxy === "master" ? proxiedConnection(node.privateIp, user, sshPrivateKey, proxy) : { host: node.privateIp, user, privateKey: sshPrivateKey };
         const host = new ExistingHost(node.name, { os: "windows", connection, address: node.privateIp });
