@@ -154,9 +154,14 @@ if [ "$(apiserver)" = "$target" ] && [ "$(proxy_addon)" = "$target" ] && [ "$(pk
   exit 0
 fi
 from=$(apiserver)
-# the version check refuses these before any host changes; kubeadm itself would allow one minor down
+# the version check refuses these before any host changes; refused here too, before apt moves
+# anything (kubeadm itself would allow one minor down, and refuse a skip only after its install)
 if [ "$(printf '%s\\n' "$from" "$target" | sort -V | head -n 1)" != "$from" ]; then
   echo "the control plane runs v$from, newer than v$target: downgrades are not supported; nothing was changed" >&2
+  exit 1
+fi
+if [ "$(echo "$target" | cut -d. -f2)" -gt $(($(echo "$from" | cut -d. -f2) + 1)) ]; then
+  echo "the control plane runs v$from: kubeadm upgrades one minor version at a time, v$target skips one; nothing was changed" >&2
   exit 1
 fi
 echo "control plane v$from → v$target"
@@ -193,7 +198,14 @@ fi
 if [ "$(apiserver)" != "$target" ] || [ "$(proxy_addon)" != "$target" ]; then
   uncordon_node
   kubeadm upgrade plan "v$target"
-  kubeadm upgrade apply -y "v$target"
+  if ! kubeadm upgrade apply -y "v$target"; then
+    if [ "$(node_get '{.spec.unschedulable}')" = true ]; then
+      echo "kubeadm upgrade apply failed; $node is cordoned (not by this upgrade), and kubeadm's health check runs a Job that needs a schedulable node: uncordon a node (kubectl uncordon $node) and run pulumi up again" >&2
+    else
+      echo "kubeadm upgrade apply failed (its output is above; its backups are in /etc/kubernetes/tmp); fix the cause and run pulumi up again: it resumes here" >&2
+    fi
+    exit 1
+  fi
   wait_healthy || { echo "kubeadm upgrade apply finished but the API server is not healthy; see journalctl -u kubelet and /etc/kubernetes/tmp (kubeadm's backups)" >&2; exit 1; }
 fi
 
