@@ -494,7 +494,7 @@ $restart = @()
 # On a joined node a changed config waits for the window too (containerd restarts with it).
 $configFile = "$env:ProgramFiles\\containerd\\config.toml"
 $config = ${psData(containerdConfig(v.containerdVersion), "containerd-config.toml")}
-if ($joined -and (Test-Path $configFile) -and ([IO.File]::ReadAllText($configFile) -cne $config)) {
+if ($joined -and (Test-Path $configFile) -and ([IO.File]::ReadAllText($ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($configFile)) -cne $config)) {
   if (-not ($staged | Where-Object target -EQ $configFile)) {
     New-Item -ItemType Directory -Force $staging | Out-Null
     Set-FileText (Join-Path $staging 'containerd-config.toml') $config | Out-Null

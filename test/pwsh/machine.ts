@@ -39,6 +39,8 @@ export interface MachineState {
     /** Shim name → how many times it fails. */
     fail: Record<string, number>;
     joinConfig?: string;
+    /** The kubeadm.exe (its content) that ran `kubeadm upgrade node`. */
+    kubeadmUpgradeBy?: string;
     /** Sandboxes of the sample on this node, and the pod IP crictl reports for them. */
     pods: string[];
     podIp: string;

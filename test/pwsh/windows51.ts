@@ -47,7 +47,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Restart-Computer": cmd("Force"),
     // Microsoft.PowerShell.Utility
     "ConvertFrom-Json": cmd(),
-    "ConvertTo-Json": cmd("Compress"),
+    "ConvertTo-Json": cmd("Compress", "Depth", "InputObject"),
     "Get-FileHash": cmd("Algorithm", "Path"),
     "Invoke-WebRequest": cmd("UseBasicParsing", "TimeoutSec", "Uri"),
     "Out-File": cmd("Encoding", "Append", "FilePath"),
@@ -57,7 +57,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Write-Output": cmd(),
     // Microsoft.PowerShell.Core
     "ForEach-Object": cmd(),
-    "Where-Object": cmd("EQ"),
+    "Where-Object": cmd("EQ", "NE"),
     "Import-Module": cmd("DisableNameChecking", "Name"),
     "Get-Command": cmd("Name", "ErrorAction"),
     // Microsoft.PowerShell.Host, Microsoft.PowerShell.Archive, CimCmdlets
