@@ -9,6 +9,7 @@ import { kubeletFlags, kubeProxyFlags } from "../components/scripts/windows";
 import { KUBERNETES_MINORS } from "../components/versions";
 import { topologySpec } from "../components/topology";
 import { defaultAddresses } from "./fixtures";
+import { addedCost, buildUpgradeModel, simulateUpgrade, withUpgradeSteps } from "../plan/upgradeModel";
 
 const MASTER = "k8s-master";
 type Scenario = "upgrade" | "fresh" | "new node during an upgrade";
@@ -207,4 +208,56 @@ describe("a re-run join before a node's window is safe", () => {
             }
         });
     }
+});
+
+describe("the upgrade model behind npm run bench", () => {
+    it("an upgrade of N nodes one at a time keeps 1/N out of service at most, and takes longer than with 5 at once", () => {
+        const one = simulateUpgrade(buildUpgradeModel(10, 1), 200, 7);
+        const five = simulateUpgrade(buildUpgradeModel(10, 5), 200, 7);
+        assert.strictEqual(one.peakShareUnavailable, 0.1);
+        assert.strictEqual(five.peakShareUnavailable, 0.5);
+        assert.ok(one.meanShareUnavailable <= 0.1 + 1e-9 && five.meanShareUnavailable <= 0.5);
+        assert.ok(one.p50 > five.p50, `${one.p50} > ${five.p50}`);
+        // one at a time: the node phase is the sum of the windows (no overlap)
+        assert.ok(Math.abs(one.nodePhaseP50 - one.nodeMinutesOutP50) < 1e-6);
+        // the same seed, the same figures
+        assert.deepStrictEqual(simulateUpgrade(buildUpgradeModel(10, 1), 200, 7), one);
+    });
+
+    it("every step of the model has an estimate that says why, and a minor upgrade runs the joins again", () => {
+        const patch = buildUpgradeModel(2, 1, "patch");
+        const minor = buildUpgradeModel(2, 1, "minor");
+        for (const st of patch.steps) {
+            assert.ok("estimate" in st.basis && st.basis.estimate.length > 10, st.name);
+        }
+        const join = (m: typeof patch) => m.steps.find((st) => st.name === "k8s-win-1-join")!.spread.median;
+        assert.strictEqual(join(patch), 0);
+        assert.ok(join(minor) > 0);
+    });
+
+    it("withUpgradeSteps adds the master's upgrade and three steps per node, ordered as upgradeEdges orders them, once", () => {
+        const base = {
+            kind: "stock" as const,
+            buckets: [],
+            steps: ["k8s-master-version-check", "k8s-master-prepare", "k8s-master-init", "k8s-win-1-prepare-runtime", "k8s-win-1-join", "k8s-win-2-prepare-runtime", "k8s-win-2-join"].map((name, i, all) => ({
+                name,
+                type: "command:remote:Command",
+                deps: i === 0 ? [] : name.endsWith("-join") ? [all.indexOf(name.replace("-join", "-prepare-runtime")), 2] : [i === 3 || i === 5 ? 0 : i - 1],
+                spread: { median: 1, p90: 1 },
+                basis: { estimate: "test step" },
+                slot: true,
+                ssh: true,
+                buckets: [],
+            })),
+        };
+        const m = withUpgradeSteps(base, 1);
+        assert.deepStrictEqual(m.steps.slice(7).map((st) => st.name), ["k8s-master-upgrade", "k8s-win-1-drain", "k8s-win-1-upgrade", "k8s-win-1-uncordon", "k8s-win-2-drain", "k8s-win-2-upgrade", "k8s-win-2-uncordon"]);
+        const deps = (name: string) => m.steps.find((st) => st.name === name)!.deps.map((i) => m.steps[i].name).sort();
+        assert.deepStrictEqual(deps("k8s-win-2-drain"), ["k8s-master-upgrade", "k8s-win-1-uncordon", "k8s-win-2-join", "k8s-win-2-prepare-runtime"]);
+        assert.ok(deps("k8s-win-1-join").includes("k8s-master-upgrade"));
+        assert.strictEqual(withUpgradeSteps(m, 1), m, "a plan that has them already is left as it is");
+        // no-op windows in a chain: the added time is their sum when nothing else runs after the joins
+        const cost = addedCost(base, m, { cap: Infinity, maxStartups: null, throttling: false }, 50, 3);
+        assert.ok(cost.addedP50 > 0);
+    });
 });
