@@ -9,6 +9,9 @@
 // Pulumi's default (4 x CPUs), with Azure's API throttling and the master's sshd limits
 // (plan/limits.ts); a fixed seed, so the figures are the same on every run. Prints the p50/p90
 // table and the critical path of the typical one-node run, and writes out/bench.json.
+// It also models an upgrade by config (plan/upgradeModel.ts): the time a Kubernetes patch upgrade
+// of N Windows nodes takes and the share of nodes out of service, for maxUnavailable 1 and 5, and
+// what the upgrade steps add to a first `pulumi up` when they only check.
 // Exit 1 when two evaluations of one stack differ. Options: --help, --quick (1 and 10 only), --runs N.
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -22,6 +25,7 @@ import { AZURE_BUCKETS, MASTER_MAX_STARTUPS, planQuotaWarnings, pulumiDefaultPar
 import { buildModel, criticalPath, monteCarlo, MonteCarloResult } from "../plan/montecarlo";
 import { sequentialTime } from "../plan/schedule";
 import { foldStockPath } from "../plan/windowsChain";
+import { addedCost, buildUpgradeModel, simulateUpgrade, UPGRADE_DURATIONS, UpgradeFigures, withUpgradeSteps } from "../plan/upgradeModel";
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --runs N]
 
@@ -29,7 +33,9 @@ Plans the dev stack with 1, 10, 50 and 100 Windows nodes (--quick: 1 and 10), re
 command's wall time and peak memory against the goal (N=50 under ${5} s, N=100 under ${10} s and
 1 GiB), and models the time to a working cluster by Monte Carlo (--runs per figure, default
 ${1000}; fixed seed): p50 and p90 for stock and prebuilt Windows images, at the recommended
---parallel and at Pulumi's default (4 x CPUs). Prints the critical path; writes out/bench.json.
+--parallel and at Pulumi's default (4 x CPUs). Prints the critical path; models an upgrade by
+config (time, share of nodes out of service) and what the upgrade steps add to a first pulumi up;
+writes out/bench.json.
 Exit codes: 0 done, 1 a plan failed or two plans of one stack differ, 2 usage error.
 `;
 
@@ -59,7 +65,17 @@ interface Row {
     sequential: number;
     quotaWarnings: string[];
     planInputsDigest: string;
+    /**
+     * What the upgrade steps (the master's upgrade, each node's drain, upgrade and uncordon, at
+     * maxUnavailable 1) add to a first `pulumi up` when they only check: p50 minutes to the end of
+     * `pulumi up` without and with them (stock image, recommended --parallel). The plan does not
+     * hold them until they are wired; the model adds them as upgradeEdges orders them.
+     */
+    firstUpUpgradeSteps: { p50Without: number; p50With: number; addedMinutes: number; addedMinutesP90: number; steps: number };
 }
+
+/** The maxUnavailable values the upgrade model is run for. */
+const UPGRADE_MAX_UNAVAILABLE = [1, 5];
 
 const r2 = (x: number) => +x.toFixed(2);
 
@@ -147,6 +163,10 @@ function main(): number {
             }
         }
         const stockBeforeFold = figure(monteCarlo(buildModel(doc, "stock"), { cap: recommendedParallelism(doc).recommended }, runs, SEED));
+        const stock = buildModel(docs.stock, "stock");
+        const withSteps = withUpgradeSteps(stock, 1);
+        const firstUp = addedCost(stock, withSteps, { cap: recommendedParallelism(docs.stock).recommended }, runs, SEED);
+        const addedSteps = withSteps.steps.length - stock.steps.length;
         modelMs += Date.now() - t0;
         rows.push({
             windowsNodes: n,
@@ -159,8 +179,35 @@ function main(): number {
             sequential: +sequentialTime(doc, (u: string) => durationOf(byUrn.get(u) as PlanResource)).toFixed(1),
             quotaWarnings: planQuotaWarnings(doc),
             planInputsDigest: inputsDigest(doc),
+            firstUpUpgradeSteps: {
+                p50Without: r2(firstUp.p50Without),
+                p50With: r2(firstUp.p50With),
+                addedMinutes: r2(firstUp.addedP50),
+                addedMinutesP90: r2(firstUp.addedP90),
+                steps: addedSteps,
+            },
         });
     }
+    // an upgrade by config (a Kubernetes patch, every node staged), per node count and maxUnavailable
+    const t1 = Date.now();
+    const upgrades: Array<{ windowsNodes: number; maxUnavailable: number } & UpgradeFigures> = [];
+    for (const n of counts) {
+        for (const k of UPGRADE_MAX_UNAVAILABLE.filter((x) => x === 1 || x < n)) {
+            const f = simulateUpgrade(buildUpgradeModel(n, k), runs, SEED);
+            upgrades.push({
+                windowsNodes: n,
+                maxUnavailable: k,
+                ...f,
+                p50: r2(f.p50),
+                p90: r2(f.p90),
+                nodePhaseP50: r2(f.nodePhaseP50),
+                peakShareUnavailable: +f.peakShareUnavailable.toFixed(3),
+                meanShareUnavailable: +f.meanShareUnavailable.toFixed(3),
+                nodeMinutesOutP50: r2(f.nodeMinutesOutP50),
+            });
+        }
+    }
+    modelMs += Date.now() - t1;
     // determinism: a second evaluation of the same stack gives byte-identical inputs
     const again = inputsDigest(planOnce(counts[0]).doc);
     const first = rows[0];
@@ -200,6 +247,11 @@ function main(): number {
         criticalPath: Object.fromEntries(
             IMAGE_KINDS.map((k) => [k, paths[k]!.steps.map((s) => ({ step: s.name, startMinute: r2(s.start), minutes: s.minutes, basis: describeBasis(s.basis) }))]),
         ),
+        upgrade: {
+            kind: "a Kubernetes patch version (every Windows node staged; joins do not run again)",
+            durations: UPGRADE_DURATIONS.map((d) => ({ step: d.name.source, median: d.spread.median, p90: d.spread.p90, basis: describeBasis(d.basis) })),
+            rows: upgrades,
+        },
         modelSeconds: r2(modelMs / 1000),
         deterministic: again === first.planInputsDigest,
         goal,
@@ -243,6 +295,16 @@ function main(): number {
             out(`  ${s.start.toFixed(2).padStart(6)}  +${String(+s.minutes.toFixed(2)).padEnd(5)} ${s.name.padEnd(28)} ${s.sourced ? "sourced" : "estimate"}\n`);
         }
     }
+    out(`\nUpgrade by config (a Kubernetes patch; minutes, p50 / p90 of ${runs} runs; estimates, plan/upgradeModel.ts):\n`);
+    table(
+        ["nodes", "maxUnavailable", "pulumi up", "node phase p50", "peak share out", "mean share out", "node-minutes out"],
+        upgrades.map((u) => [String(u.windowsNodes), String(u.maxUnavailable), `${u.p50.toFixed(1)} / ${u.p90.toFixed(1)}`, u.nodePhaseP50.toFixed(1), `${(u.peakShareUnavailable * 100).toFixed(1)}%`, `${(u.meanShareUnavailable * 100).toFixed(1)}%`, u.nodeMinutesOutP50.toFixed(1)]),
+    );
+    out(`\nFirst pulumi up with the upgrade steps (each only checks; maxUnavailable 1; stock, rec. --parallel), minutes to the end of pulumi up (the added time: paired runs, same durations for the shared steps):\n`);
+    table(
+        ["nodes", "steps added", "without", "with", "added p50 / p90"],
+        rows.map((r) => [String(r.windowsNodes), String(r.firstUpUpgradeSteps.steps), r.firstUpUpgradeSteps.p50Without.toFixed(1), r.firstUpUpgradeSteps.p50With.toFixed(1), `+${r.firstUpUpgradeSteps.addedMinutes.toFixed(2)} / +${r.firstUpUpgradeSteps.addedMinutesP90.toFixed(2)}`]),
+    );
     const g = figures.modelGoal;
     const yes = (b: boolean) => (b ? "met" : "NOT met");
     out(

@@ -71,6 +71,8 @@ export interface ClusterConfig {
     sshProxy: SshProxy;
     topology: Topology;
     windowsNodeCount: number;
+    /** Windows nodes drained and upgraded at once when a version changes (components/scripts/upgrade.ts upgradeWaves). */
+    maxUnavailable: number;
     podCidr: string;
     serviceCidr: string;
     vnetCidr: string;
@@ -122,6 +124,10 @@ export const KEYS: Record<keyof ClusterConfig, KeySpec> = {
     sshProxy: { kind: "string", default: "none", description: "machines existing: none (reach each Windows host directly) or master (through the master, as on Azure)." },
     topology: { kind: "string", default: "vxlan", description: "Pod network topology: vxlan, host-gw or tor." },
     windowsNodeCount: { kind: "integer", default: 2, description: `Number of Windows workers, 0..${MAX_WINDOWS_NODES}.` },
+    // One at a time, as the kubeadm upgrade guide advises for workers ("one node at a time or few
+    // nodes at a time, without compromising the minimum required capacity": kubernetes/website
+    // content/en/docs/tasks/administer-cluster/kubeadm/kubeadm-upgrade.md).
+    maxUnavailable: { kind: "integer", default: 1, description: `Windows nodes drained and upgraded at once when a version changes, 1..${MAX_WINDOWS_NODES}.` },
     podCidr: { kind: "string", default: "10.244.0.0/16", description: "Cluster (pod) CIDR, one /24 per node; feeds kubeadm and flannel." },
     serviceCidr: { kind: "string", default: "10.96.0.0/12", description: "Service CIDR (virtual, reached through kube-proxy)." },
     vnetCidr: { kind: "string", default: "10.240.0.0/16", description: "Azure VNet address space; nodes live in its first /24." },
@@ -574,6 +580,10 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     if (Number.isInteger(windowsNodeCount) && (windowsNodeCount < 0 || windowsNodeCount > MAX_WINDOWS_NODES)) {
         bad("windowsNodeCount", `${windowsNodeCount} is out of range; use 0 to ${MAX_WINDOWS_NODES}.`);
     }
+    const maxUnavailable = num("maxUnavailable");
+    if (Number.isInteger(maxUnavailable) && (maxUnavailable < 1 || maxUnavailable > MAX_WINDOWS_NODES)) {
+        bad("maxUnavailable", `${maxUnavailable} is out of range; use 1 (one node at a time) to ${MAX_WINDOWS_NODES}.`);
+    }
 
     // CIDRs: syntax, network address, reserved ranges, sizes, overlaps
     const cidrs: Partial<Record<"podCidr" | "serviceCidr" | "vnetCidr" | "adminCidr", Cidr>> = {};
@@ -768,6 +778,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         sshProxy,
         topology: topology as Topology,
         windowsNodeCount,
+        maxUnavailable,
         podCidr: str("podCidr"),
         serviceCidr: str("serviceCidr"),
         vnetCidr: str("vnetCidr"),

@@ -117,6 +117,12 @@ export const DURATIONS: DurationRule[] = [
         basis: estimate("downloads (~300 MB: containerd, kubelet, kubeadm, kube-proxy, flanneld, CNI, nssm), checksums, services, the pause image"),
         prebuilt: { spread: s(0.5, 1), basis: estimate("checksums of the binaries in the image, config files, services; nothing downloaded or pulled") },
     },
+    // The upgrade steps on a first pulumi up, when there is nothing to upgrade (components/scripts/upgrade.ts):
+    // each only checks. A real upgrade's durations are UPGRADE_DURATIONS (plan/upgradeModel.ts).
+    { type: /Command$/, name: /master-upgrade$/, stock: s(0.1, 0.2), basis: estimate("nothing to upgrade: one SSH session on the master reads the versions (manifest, packages, a few kubectl reads) and exits") },
+    { type: /Command$/, name: /win-\d+-drain$/, stock: s(0.05, 0.1), basis: estimate("nothing staged: one SSH session on the master, no API call") },
+    { type: /Command$/, name: /win-\d+-upgrade$/, stock: s(0.1, 0.2), basis: estimate("nothing staged: SSH through the master and a Windows PowerShell start on the node, one Test-Path") },
+    { type: /Command$/, name: /win-\d+-uncordon$/, stock: s(0.05, 0.1), basis: estimate("the node is Ready at the target: one SSH session on the master, a few kubectl reads") },
     { type: /Command$/, name: /-join$/, stock: s(1.5, 2.5), basis: estimate("kubeadm join itself takes seconds; then the services start, flannel creates its HNS network and the node turns Ready") },
     { type: /Command$/, name: /-check-/, stock: s(0.3, 0.6), basis: estimate("a handful of pings and HTTP requests") },
     { type: /Command$/, stock: s(0.1, 0.2), basis: estimate("short kubectl/kubeadm calls on the master (podcidr, token, kubeconfig)") },

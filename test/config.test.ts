@@ -317,6 +317,27 @@ describe("config", () => {
         }
     });
 
+    it("README's configuration table documents every key with its default", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const table = readme.slice(readme.indexOf("### Configuration"), readme.indexOf("### Outputs"));
+        const rows = table.split("\n").filter((l) => l.startsWith("| `"));
+        for (const [key, spec] of Object.entries(KEYS)) {
+            const row = rows.find((r) => r.split("|")[1].includes(`\`${key}\``));
+            assert.ok(row, `${key} has a row`);
+            if (typeof spec.default === "number" || typeof spec.default === "boolean") {
+                assert.ok(row.split("|")[2].includes(`\`${spec.default}\``), `${key}: default ${spec.default} in ${row}`);
+            }
+        }
+    });
+
+    it("maxUnavailable: 1 by default, a whole number from 1 to 100", () => {
+        assert.strictEqual(parseConfig(GOOD, { mode: "up" }).maxUnavailable, 1);
+        assert.strictEqual(parseConfig({ ...GOOD, "hybrid-k8s:maxUnavailable": "5" }, { mode: "up" }).maxUnavailable, 5);
+        for (const bad of ["0", "101", "-1", "two"]) {
+            assert.throws(() => parseConfig({ ...GOOD, "hybrid-k8s:maxUnavailable": bad }, { mode: "up" }), /hybrid-k8s:maxUnavailable: /, bad);
+        }
+    });
+
     // What the Pulumi CLI does with Pulumi.yaml's schema before the program runs
     // (pulumi/pulumi pkg/workspace/config.go, mergeConfig and validateStackConfigValue;
     // sdk/go/common/workspace/project.go, Validate and ValidateConfigValue).

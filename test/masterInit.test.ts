@@ -113,8 +113,8 @@ describe("master version check (kubelets never ahead of the API server)", () => 
         assert.strictEqual(shellcheck(check("1.35.4")), "");
     });
 
-    it("a new cluster, the same version, a patch change, an older minor: goes through (twice, same answer)", () => {
-        for (const [running, want] of [[undefined, "1.36.0"], ["1.35.4", "1.35.4"], ["1.35.4", "1.35.5"], ["1.35.4", "1.35.1"], ["1.35.4", "1.34.2"]] as Array<[string | undefined, string]>) {
+    it("a new cluster, the same version, a newer patch, the next minor: goes through (twice, same answer)", () => {
+        for (const [running, want] of [[undefined, "1.36.0"], ["1.35.4", "1.35.4"], ["1.35.4", "1.35.5"], ["1.34.2", "1.35.0"]] as Array<[string | undefined, string]>) {
             const sb = runningAt(running);
             for (const n of [1, 2]) {
                 const r = sb.run(check(want));
@@ -123,16 +123,20 @@ describe("master version check (kubelets never ahead of the API server)", () => 
         }
     });
 
-    it("a newer minor is refused before anything changes, naming the key and what to do", () => {
+    it("a skipped minor and a downgrade are refused before anything changes, naming the key and what to do", () => {
         const sb = runningAt("1.35.4");
-        const r = sb.run(check("1.36.0"));
+        const r = sb.run(check("1.37.0"));
         assert.strictEqual(r.code, 1);
-        assert.match(r.stderr, /hybrid-k8s:kubernetesVersion is 1\.36\.0 but the control plane runs v1\.35\.4/);
-        assert.match(r.stderr, /kubeadm upgrade apply v1\.36\.0/);
+        assert.match(r.stderr, /hybrid-k8s:kubernetesVersion is 1\.37\.0 but the control plane runs v1\.35\.4: kubeadm upgrades one minor version at a time, so go through 1\.35\.4 → 1\.36\.x → 1\.37\.0/);
         assert.match(r.stderr, /pulumi config set hybrid-k8s:kubernetesVersion 1\.35\.4/);
-        // after the control plane was upgraded by hand, the same change goes through
-        sb.run(`printf '    image: registry.k8s.io/kube-apiserver:v1.36.0\\n' > /etc/kubernetes/manifests/kube-apiserver.yaml`);
-        assert.strictEqual(sb.run(check("1.36.0")).code, 0);
+        for (const older of ["1.35.1", "1.34.2"]) {
+            const d = sb.run(check(older));
+            assert.strictEqual(d.code, 1, older);
+            assert.match(d.stderr, /downgrades are not supported/);
+        }
+        // once the control plane runs 1.36, the next step goes through
+        sb.run(`printf '    image: registry.k8s.io/kube-apiserver:v1.36.2\\n' > /etc/kubernetes/manifests/kube-apiserver.yaml`);
+        assert.strictEqual(sb.run(check("1.37.0")).code, 0);
     });
 });
 

@@ -256,15 +256,17 @@ describe("Windows steps run under PowerShell against a stubbed Windows", functio
         assert.strictEqual(m.state.services["kube-proxy"].status, "Running", "its dependent runs again");
     });
 
-    it("prepare-runtime on a running node: a new containerd is staged in while services run, and everything runs again", () => {
+    it("prepare-runtime on a joined node: a new containerd waits staged for the node's upgrade window; nothing restarts", () => {
         const m = nodeUpTo("vxlan", "done");
+        const containerd = m.file("C:\\Program Files\\containerd\\containerd.exe");
         const upgrade = scripts("vxlan", { ...VERSIONS, containerdVersion: "2.1.5" });
         const run = m.run(upgrade.runtime);
         ok(run, "upgrade");
-        assert.deepStrictEqual(calls(run, "Restart-Service"), [["containerd"]]);
-        assert.match(m.file("C:\\Program Files\\containerd\\containerd.exe")!, /2\.1\.5/);
+        assert.deepStrictEqual(calls(run, "Restart-Service"), []);
+        assert.strictEqual(m.file("C:\\Program Files\\containerd\\containerd.exe"), containerd);
+        assert.match(run.stdout, /^staged: containerd-shim-runhcs-v1\.exe containerd\.exe ctr\.exe$/m);
         for (const svc of ["containerd", "flanneld", "kubelet", "kube-proxy"]) {
-            assert.strictEqual(m.state.services[svc].status, "Running", `${svc} runs after the upgrade`);
+            assert.strictEqual(m.state.services[svc].status, "Running", `${svc} runs`);
         }
     });
 

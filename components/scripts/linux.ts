@@ -156,13 +156,17 @@ systemctl enable containerd
 systemctl restart containerd
 
 # kubeadm, kubelet, kubectl ${k8s} from the ${line} repository, held at that version. All three are
-# checked: a host where one of them differs installs them again.
+# checked: a host where one of them differs installs them again. On a host that already runs a
+# control plane (kubeadm wrote its API server's manifest) the packages are left alone: moving them
+# is the upgrade step's work, in kubeadm's order (kubeadm, upgrade apply, then kubelet and kubectl).
 installed() {
   kubeadm version -o short 2>/dev/null | grep -qx "v${k8s}" &&
     kubelet --version 2>/dev/null | grep -qx "Kubernetes v${k8s}" &&
     kubectl version --client 2>/dev/null | grep -qx "Client Version: v${k8s}"
 }
-if ! installed; then
+if [ -f /etc/kubernetes/manifests/kube-apiserver.yaml ] && ! installed; then
+  echo "a control plane runs on this host: kubeadm, kubelet and kubectl stay as they are; the upgrade step moves them to ${k8s}"
+elif ! installed; then
   install -d -m 0755 /etc/apt/keyrings
   retry curl -fsSL https://pkgs.k8s.io/core:/stable:/${line}/deb/Release.key -o /tmp/k8s-release.key
   gpg --batch --yes --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg /tmp/k8s-release.key
@@ -173,7 +177,7 @@ if ! installed; then
   apt-mark hold kubelet kubeadm kubectl
 fi
 systemctl enable kubelet
-echo "prepared: containerd ${ctr}, kubernetes ${k8s}"
+echo "prepared: containerd ${ctr}, kubernetes packages $(kubeadm version -o short 2>/dev/null || echo none)"
 `;
 }
 
@@ -352,14 +356,20 @@ export function clusterIdFromInit(stdout: string): string {
 }
 
 /**
- * `-version-check`, on the master before any host installs Kubernetes binaries: refuses a
- * kubernetesVersion whose minor is newer than the running API server's. kubelets must never be
- * newer than the API server (kubeadm's own KubeletVersion preflight check compares the minor
- * versions: cmd/kubeadm/app/preflight/checks.go KubeletVersionCheck); this stack installs
- * binaries but never runs `kubeadm upgrade`, so it stops before changing any host. A patch-level
- * change, or an older minor, keeps the kubelets within the skew policy and goes through. The
- * running version is read from the API server's static pod manifest, which kubeadm init and
- * kubeadm upgrade write (no API call: this works even with the API server down).
+ * `-version-check`, on the master before any host changes: the only version changes it lets
+ * through are the ones the upgrade steps can carry out in kubeadm's order (control plane first,
+ * then the nodes, no kubelet ever newer than the API server):
+ * - the running version again, or a newer patch of the running minor;
+ * - any patch of the next minor: kubeadm upgrades one minor at a time (kubernetes/kubernetes
+ *   cmd/kubeadm/app/phases/upgrade/policy.go, MaximumAllowedMinorVersionUpgradeSkew = 1; the
+ *   version skew policy, kubernetes/website content/en/releases/version-skew-policy.md: "require
+ *   kube-apiserver to not skip minor versions when upgrading").
+ * A skipped minor is refused naming the versions to go through ("1.33.4 → 1.34.x → 1.35.2"); a
+ * downgrade is refused (kubeadm would allow one minor down, policy.go
+ * MaximumAllowedMinorVersionDowngradeSkew, but the nodes would then run kubelets newer than the
+ * API server until their turn). The running version is read from the API server's static pod
+ * manifest, which kubeadm init and kubeadm upgrade apply write (no API call: this works even with
+ * the API server down).
  */
 export function renderVersionCheck(kubernetesVersion: string): string {
     const want = sh(kubernetesVersion);
@@ -375,13 +385,31 @@ if [ -z "$running" ]; then
   echo "cannot read the API server's version from $manifest" >&2
   exit 1
 fi
-IFS=. read -r want_major want_minor _ <<< "$want"
-IFS=. read -r run_major run_minor _ <<< "$running"
-if [ "$want_major" -gt "$run_major" ] || { [ "$want_major" -eq "$run_major" ] && [ "$want_minor" -gt "$run_minor" ]; }; then
-  echo "hybrid-k8s:kubernetesVersion is $want but the control plane runs v$running: kubelets must never be newer than the API server, and this stack does not upgrade the control plane. Nothing was changed. Either upgrade the control plane first (on the master: install kubeadm $want, run 'kubeadm upgrade apply v$want', then pulumi up), or set it back: pulumi config set hybrid-k8s:kubernetesVersion $running" >&2
+IFS=. read -r want_major want_minor want_patch <<< "$want"
+IFS=. read -r run_major run_minor run_patch <<< "$running"
+key=hybrid-k8s:kubernetesVersion
+if [ "$want_major" -ne "$run_major" ]; then
+  echo "$key is $want but the control plane runs v$running: a change of major version is not an upgrade kubeadm performs. Nothing was changed. Set it back: pulumi config set $key $running" >&2
   exit 1
 fi
-echo "control plane v$running; kubelets v$want are within the version skew policy"
+if [ "$want_minor" -lt "$run_minor" ] || { [ "$want_minor" -eq "$run_minor" ] && [ "$want_patch" -lt "$run_patch" ]; }; then
+  echo "$key is $want but the control plane runs v$running: downgrades are not supported (every kubelet would be newer than the API server until its node's turn). Nothing was changed. Set it back: pulumi config set $key $running" >&2
+  exit 1
+fi
+if [ "$want_minor" -gt $((run_minor + 1)) ]; then
+  path="$running"
+  for m in $(seq $((run_minor + 1)) $((want_minor - 1))); do path="$path → $want_major.$m.x"; done
+  path="$path → $want"
+  echo "$key is $want but the control plane runs v$running: kubeadm upgrades one minor version at a time, so go through $path (set each version in turn and run pulumi up after each, using the latest patch of every minor in between). Nothing was changed. To stay where you are: pulumi config set $key $running" >&2
+  exit 1
+fi
+if [ "$want" = "$running" ]; then
+  echo "control plane v$running: no version change"
+elif [ "$want_minor" -eq "$run_minor" ]; then
+  echo "control plane v$running → v$want: a patch upgrade; the control plane goes first, then each node in its window"
+else
+  echo "control plane v$running → v$want: a minor upgrade; the control plane goes first, then each node in its window (drained)"
+fi
 `;
 }
 

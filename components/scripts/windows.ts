@@ -116,7 +116,7 @@ function Set-FileText([string]$Path, [string]$Value) {
  * Restart-Service needs -Force when dependents run (Windows PowerShell 5.1 Restart-Service docs),
  * and -Force stops the dependents without restarting them, hence the second loop.
  */
-const AGENTS_FN = `$agents = @(${AGENT_SERVICES.map((s) => `'${s}'`).join(", ")})
+export const AGENTS_FN = `$agents = @(${AGENT_SERVICES.map((s) => `'${s}'`).join(", ")})
 function Restart-Agents([string[]]$Names) {
   $was = @($agents | Where-Object { (Get-Service $_ -ErrorAction SilentlyContinue).Status -eq 'Running' })
   try {
@@ -354,11 +354,12 @@ export function containerdConfig(containerdVersion: string): string {
 /** Where each download's files are installed (and which services use them): a file, or an archive's files into a folder. */
 function installPlan(spec: TopologySpec): string {
     const lines = [
-        `Install-Binary (Join-Path $dl 'kubelet.exe') C:\\k\\kubelet.exe kubelet`,
-        `Install-Binary (Join-Path $dl 'kubeadm.exe') C:\\k\\kubeadm.exe`,
-        `Install-Binary (Join-Path $dl 'kube-proxy.exe') C:\\k\\kube-proxy.exe kube-proxy`,
+        // -Stage: on a joined node these wait in the staging folder for the node's upgrade window
+        `Install-Binary (Join-Path $dl 'kubelet.exe') C:\\k\\kubelet.exe kubelet -Stage`,
+        `Install-Binary (Join-Path $dl 'kubeadm.exe') C:\\k\\kubeadm.exe -Stage`,
+        `Install-Binary (Join-Path $dl 'kube-proxy.exe') C:\\k\\kube-proxy.exe kube-proxy -Stage`,
         // containerd's release tarball holds bin/containerd.exe, bin/ctr.exe, bin/containerd-shim-runhcs-v1.exe
-        `Install-Archive (Join-Path $dl 'containerd.tar.gz') "$env:ProgramFiles\\containerd" containerd 'bin'`,
+        `Install-Archive (Join-Path $dl 'containerd.tar.gz') "$env:ProgramFiles\\containerd" containerd 'bin' -Stage`,
         `Install-Archive (Join-Path $dl 'crictl.tar.gz') C:\\k`,
         `Install-Archive (Join-Path $dl 'cni-plugins.tgz') C:\\opt\\cni\\bin`,
         `Install-Archive (Join-Path $dl 'sdn-plugins.zip') C:\\opt\\cni\\bin`,
@@ -366,13 +367,24 @@ function installPlan(spec: TopologySpec): string {
         `Install-Archive (Join-Path $dl 'nssm.zip') "$env:ProgramFiles\\nssm" 'flanneld', 'hybrid-k8s-l2bridge', 'kubelet', 'kube-proxy' 'nssm-2.24\\win64'`,
     ];
     if (spec.flannelBackend) {
-        lines.push(`Install-Binary (Join-Path $dl 'flanneld.exe') C:\\k\\flanneld.exe flanneld`);
+        lines.push(`Install-Binary (Join-Path $dl 'flanneld.exe') C:\\k\\flanneld.exe flanneld -Stage`);
         lines.push(`Install-Archive (Join-Path $dl 'flannel-cni.tgz') C:\\opt\\cni\\bin`);
         // the flannel CNI release names its binary flannel-amd64.exe; the CNI config's type is flannel
         lines.push(`Install-Binary C:\\opt\\cni\\bin\\flannel-amd64.exe C:\\opt\\cni\\bin\\flannel.exe`);
     }
     return lines.join("\n");
 }
+
+/** What a node records as its installed versions (C:\k\versions.json), and what a staged set is for. */
+export function versionsStamp(v: WindowsVersions): string {
+    return JSON.stringify(v);
+}
+
+/** Where a joined node keeps what waits for its upgrade window, and the plan that lists it. */
+export const STAGING_DIR = "C:\\k\\staged";
+export const STAGING_PLAN = `${STAGING_DIR}\\plan.json`;
+/** The line prepare-runtime ends with: what it staged for the node's upgrade window ("none" when nothing). */
+export const STAGED_PREFIX = "staged: ";
 
 /**
  * The runtime: Kubernetes, containerd, CNI binaries and nssm, the CNI config, containerd as a
@@ -381,32 +393,50 @@ function installPlan(spec: TopologySpec): string {
  * aside (Windows allows renaming a running executable, not overwriting it) and the services using
  * it restart, in a finally. A marker records the installed versions: a re-run with the same
  * versions downloads nothing.
+ *
+ * On a node that has joined a cluster (kubelet.conf, or a bootstrap kubeconfig of a join under
+ * way), the binaries of running agents (kubelet, kube-proxy, containerd, flanneld), kubeadm and a
+ * changed containerd config are not swapped here: they are staged under STAGING_DIR with a plan
+ * (STAGING_PLAN) that the node's `-upgrade` step carries out inside its window, after the drain
+ * and after the control plane's upgrade. A kubelet never moves ahead of the API server here, and
+ * no pod loses its runtime outside a window. CNI plugins, crictl and nssm (run per call, not as
+ * long-lived agents) are still installed directly. The last line says what is staged
+ * (STAGED_PREFIX), for the drain on the master.
  */
 export function renderPrepareRuntime(input: RuntimeInput): string {
     const v = input.versions;
     const downloads = windowsDownloads(v, input.spec);
-    const stamp = JSON.stringify(v);
+    const stamp = versionsStamp(v);
     const fetches = Object.entries(downloads)
         .map(([file, d]) => `  Get-Checked (Join-Path $dl ${ps(file)}) ${ps(d.url)} ${ps(d.checksumUrl ?? "")} ${ps(d.checksumAlgorithm ?? "")} ${ps(d.sha256 ?? "")}`)
         .join("\n");
     const prePull = input.prePull.map((i) => `Invoke-Native 'pull ${i}' { crictl.exe --config C:\\k\\crictl.yaml pull ${ps(i)} }`).join("\n");
+    const upgradeStep = `${input.node.name}-upgrade`;
     return `${PRELUDE}${AGENTS_FN}${DOWNLOAD_FN}${DETACHED_FN}
-function Install-Binary([string]$Source, [string]$Target, [string[]]$Services) {
+function Install-Binary([string]$Source, [string]$Target, [string[]]$Services, [switch]$Stage) {
   if ((Test-Path $Target) -and ((Get-FileHash $Target).Hash -eq (Get-FileHash $Source).Hash)) { return }
+  if ($Stage -and $joined) {
+    # a running agent's binary on a joined node waits for the node's upgrade window
+    New-Item -ItemType Directory -Force $staging | Out-Null
+    $file = Join-Path $staging ('{0}-{1}' -f $staged.Count, (Split-Path -Leaf $Target))
+    Copy-Item -Force $Source $file
+    $staged.Add([pscustomobject]@{ name = (Split-Path -Leaf $Target); source = $file; target = $Target; services = @($Services) })
+    return
+  }
   $old = $null
   if (Test-Path $Target) { $old = "$Target.$([DateTime]::UtcNow.Ticks).old"; Move-Item -Force $Target $old }
   try { Copy-Item -Force $Source $Target } catch { if ($old) { Move-Item -Force $old $Target }; throw }
   # one list shared with the caller: a step runs as a script block, which has no script: scope
   foreach ($s in $Services) { $restart.Add($s) }
 }
-function Install-Archive([string]$Archive, [string]$Target, [string[]]$Services, [string]$Inner = '') {
+function Install-Archive([string]$Archive, [string]$Target, [string[]]$Services, [string]$Inner = '', [switch]$Stage) {
   $x = "$Archive.d"
   if (Test-Path $x) { Remove-Item -Recurse -Force $x }
   New-Item -ItemType Directory -Force $x | Out-Null
   if ($Archive.EndsWith('.zip')) { Expand-Archive -Force $Archive $x } else { Invoke-Native "unpacking $Archive" { tar.exe -xf $Archive -C $x } | Out-Null }
   $from = (Get-Item (Join-Path $x $Inner)).FullName
   foreach ($f in Get-ChildItem -Recurse -File $from) {
-    Install-Binary $f.FullName (Join-Path $Target $f.FullName.Substring($from.Length).TrimStart('\\', '/')) $Services
+    Install-Binary $f.FullName (Join-Path $Target $f.FullName.Substring($from.Length).TrimStart('\\', '/')) $Services -Stage:$Stage
   }
 }
 foreach ($d in 'C:\\k', 'C:\\opt\\cni\\bin', 'C:\\etc\\cni\\net.d', 'C:\\etc\\kube-flannel', 'C:\\var\\log\\kubernetes', 'C:\\run\\flannel', "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm") {
@@ -422,9 +452,28 @@ foreach ($d in 'C:\\k', 'C:\\opt', 'C:\\etc', 'C:\\var\\lib', 'C:\\run') {
 Get-ChildItem C:\\k, C:\\opt\\cni\\bin, "$env:ProgramFiles\\containerd", "$env:ProgramFiles\\nssm" -Filter '*.old' -ErrorAction SilentlyContinue | Remove-Item -Force -ErrorAction SilentlyContinue
 $restart = New-Object System.Collections.Generic.List[string]
 $stamp = ${ps(stamp)}
+# joined (or joining): kubelet has, or is about to get, its credentials for the cluster
+$joined = (Test-Path C:\\etc\\kubernetes\\kubelet.conf) -or (Test-Path C:\\etc\\kubernetes\\bootstrap-kubelet.conf)
+$staging = ${ps(STAGING_DIR)}
+$planFile = ${ps(STAGING_PLAN)}
+$staged = New-Object System.Collections.Generic.List[object]
+$plan = $null
+if (Test-Path $planFile) { $plan = Get-Content -Raw $planFile | ConvertFrom-Json }
+if ($plan -and $plan.stamp -ne $stamp) {
+  # staged for a version set that is no longer the one configured: staged again below
+  Remove-Item -Recurse -Force $staging
+  $plan = $null
+  Write-Output "dropped what was staged for an earlier version set"
+}
+if ($plan) { foreach ($i in $plan.items) { $staged.Add($i) } }
 if ((Test-Path C:\\k\\versions.json) -and ((Get-Content -Raw C:\\k\\versions.json).Trim() -eq $stamp)) {
   Write-Output "binaries already at $stamp"
+} elseif ($plan) {
+  # a plan is only written once the downloads were checked and sorted: the binaries wait in it
+  Write-Output "binaries already staged for $stamp"
 } else {
+  # files of a staging cut short (no plan yet) are staged again
+  if (Test-Path $staging) { Remove-Item -Recurse -Force $staging }
   $dl = 'C:\\k\\download'
   if (Test-Path $dl) { Remove-Item -Recurse -Force $dl }
   New-Item -ItemType Directory -Force $dl | Out-Null
@@ -437,7 +486,8 @@ ${installPlan(input.spec)
   } finally {
     Restart-Agents $restart.ToArray()
   }
-  Set-Content -Path C:\\k\\versions.json -Value $stamp
+  # with something staged, the upgrade step records the versions once it has swapped them
+  if ($staged.Count -eq 0) { Set-Content -Path C:\\k\\versions.json -Value $stamp }
   Remove-Item -Recurse -Force $dl
 }
 $restart = @()
@@ -457,7 +507,20 @@ if ($containers -ne 'Installed') {
 }
 
 # containerd: sandbox image pinned, CNI from C:\\opt\\cni\\bin and C:\\etc\\cni\\net.d, as a service.
-if (Set-FileText "$env:ProgramFiles\\containerd\\config.toml" ${psData(containerdConfig(v.containerdVersion), "containerd-config.toml")}) { $restart += 'containerd' }
+# On a joined node a changed config waits for the window too (containerd restarts with it).
+$configFile = "$env:ProgramFiles\\containerd\\config.toml"
+$config = ${psData(containerdConfig(v.containerdVersion), "containerd-config.toml")}
+if ($joined -and (Test-Path $configFile) -and ([IO.File]::ReadAllText($ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($configFile)) -cne $config)) {
+  if (-not ($staged | Where-Object target -EQ $configFile)) {
+    New-Item -ItemType Directory -Force $staging | Out-Null
+    Set-FileText (Join-Path $staging 'containerd-config.toml') $config | Out-Null
+    $staged.Add([pscustomobject]@{ name = 'config.toml'; source = (Join-Path $staging 'containerd-config.toml'); target = $configFile; services = @('containerd') })
+  }
+} elseif (Set-FileText $configFile $config) { $restart += 'containerd' }
+if ($staged.Count -gt 0) {
+  # the plan is written last: a staging cut short leaves no plan, and the next run stages again
+  Set-FileText $planFile (ConvertTo-Json -Compress -Depth 4 -InputObject ([pscustomobject]@{ stamp = $stamp; items = $staged.ToArray() })) | Out-Null
+}
 if (-not (Get-Service containerd -ErrorAction SilentlyContinue)) {
   Invoke-Native 'containerd --register-service' { containerd.exe --register-service --config "$env:ProgramFiles\\containerd\\config.toml" } | Out-Null
 }
@@ -486,7 +549,14 @@ ${
 }
 `
         : ""
-}Write-Output "runtime ready: containerd ${v.containerdVersion}, kubernetes ${v.kubernetesVersion}"
+}if ($staged.Count -gt 0) {
+  $names = @($staged | ForEach-Object { $_.name }) -join ' '
+  Write-Output "runtime ready; staged for ${upgradeStep} (containerd ${v.containerdVersion}, kubernetes ${v.kubernetesVersion}): $names"
+  Write-Output "${STAGED_PREFIX}$names"
+} else {
+  Write-Output "runtime ready: containerd ${v.containerdVersion}, kubernetes ${v.kubernetesVersion}"
+  Write-Output "${STAGED_PREFIX}none"
+}
 `;
 }
 

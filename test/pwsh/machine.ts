@@ -41,6 +41,8 @@ export interface MachineState {
     joinConfig?: string;
     /** The VM's user data (base64), as the instance metadata service serves it. */
     userData?: string;
+    /** The kubeadm.exe (its content) that ran `kubeadm upgrade node`. */
+    kubeadmUpgradeBy?: string;
     /** Sandboxes of the sample on this node, and the pod IP crictl reports for them. */
     pods: string[];
     podIp: string;

@@ -224,6 +224,7 @@ function global:Copy-Item([switch]$Force, [Parameter(Position = 0)][string]$Path
       throw "The process cannot access the file '$Destination' because it is being used by another process."
     }
   }
+  if (Test-Fail 'copy') { throw "Could not copy '$Path' to '$Destination': There is not enough space on the disk." }
   Add-Call 'install' @($Destination)
   Microsoft.PowerShell.Management\Copy-Item -Force -LiteralPath $Path -Destination $Destination
 }
@@ -276,6 +277,20 @@ function global:kubeadm.exe {
     Get-ChildItem C:\var\lib\kubelet -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force
     foreach ($f in 'C:\etc\kubernetes\kubelet.conf', 'C:\etc\kubernetes\pki\ca.crt', 'C:\etc\kubernetes\bootstrap-kubelet.conf') { Remove-Item -Force $f -ErrorAction SilentlyContinue }
     'reset done'
+    return
+  }
+  if ($args[0] -eq 'upgrade') {
+    # `kubeadm upgrade node` on a worker (cmd/kubeadm/app/cmd/upgrade/node.go): talks to the cluster
+    # with kubelet.conf, writes the kubelet's configuration for the cluster's version; records
+    # which kubeadm binary ran it
+    if ($args[1] -ne 'node') { Write-Error "unexpected kubeadm $args"; $global:LASTEXITCODE = 1; return }
+    if (-not (Test-Path C:\etc\kubernetes\kubelet.conf)) { Write-Error 'couldn''t create a Kubernetes client from file "C:\etc\kubernetes\kubelet.conf"'; $global:LASTEXITCODE = 1; return }
+    if (Test-Fail 'kubeadm-upgrade') { Write-Error 'unable to fetch the kubeadm-config ConfigMap: connection refused'; $global:LASTEXITCODE = 1; return }
+    $binary = Get-Content -Raw C:\k\kubeadm.exe
+    $W | Add-Member -Force kubeadmUpgradeBy $binary
+    New-Item -ItemType Directory -Force C:\var\lib\kubelet | Out-Null
+    Microsoft.PowerShell.Management\Set-Content C:\var\lib\kubelet\config.yaml "config written by $binary"
+    '[upgrade] The configuration for this node was successfully updated!'
     return
   }
   # join: kubeadm's preflight (cmd/kubeadm/app/preflight/checks.go) runs `kubelet --version` from

@@ -47,7 +47,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Restart-Computer": cmd("Force"),
     // Microsoft.PowerShell.Utility
     "ConvertFrom-Json": cmd(),
-    "ConvertTo-Json": cmd("Compress"),
+    "ConvertTo-Json": cmd("Compress", "Depth", "InputObject"),
     "Get-FileHash": cmd("Algorithm", "Path"),
     "Invoke-WebRequest": cmd("UseBasicParsing", "TimeoutSec", "Uri"),
     // the provisioning command reads the VM's user data from the instance metadata service
@@ -59,7 +59,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Write-Output": cmd(),
     // Microsoft.PowerShell.Core
     "ForEach-Object": cmd(),
-    "Where-Object": cmd("EQ"),
+    "Where-Object": cmd("EQ", "NE"),
     "Import-Module": cmd("DisableNameChecking", "Name"),
     // background jobs (the provisioning runs the runtime's downloads beside the servicing work)
     "Start-Job": cmd("ArgumentList", "ScriptBlock"),
