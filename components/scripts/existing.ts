@@ -632,7 +632,7 @@ Invoke-Native icacls { icacls.exe $keys /inheritance:r /grant 'Administrators:F'
 # (same type and blob, any comment) is not added twice
 $key = ${psData(publicKey.trim(), "authorized-key")}
 $id = (($key -split '\\s+') | Select-Object -First 2) -join ' '
-$lines = @(([IO.File]::ReadAllText($keys) -split "\`r?\`n") | Where-Object { $_.Trim() -ne '' })
+$lines = @(([IO.File]::ReadAllText($ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($keys)) -split "\`r?\`n") | Where-Object { $_.Trim() -ne '' })
 $present = @($lines | Where-Object { ((($_.Trim() -split '\\s+') | Select-Object -First 2) -join ' ') -eq $id }).Count -gt 0
 $wanted = $lines
 if (-not $present) { $wanted = $lines + $key }
