@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as ex from "../components/scripts/existing";
+import { MAX_WINDOWS_COMMAND, powershellCommand } from "../components/scripts/shell";
 import { hostileSshKey } from "./fixtures";
 import { commandProblems } from "./pwsh/commands";
 import { calls, changes, ok, StubWindows } from "./pwsh/machine";
@@ -71,6 +72,8 @@ describe("existing Windows hosts: the undo and the OpenSSH script under PowerShe
         assert.deepStrictEqual(report.errors.map((e) => `${where(e)}: ${e.id}: ${e.message}`), []);
         assert.deepStrictEqual(report.syntax.map((s) => `${where(s)}: ${s.what}: ${s.text}`), []);
         assert.deepStrictEqual(commandProblems(report, where), []);
+        // the undo travels as one command line, as every Windows step (shell.ts powershellCommand)
+        assert.ok(powershellCommand(undo).length < MAX_WINDOWS_COMMAND);
         // the task's script travels inside the undo as its action's -EncodedCommand
         const encoded = /-EncodedCommand ([A-Za-z0-9+/=]+)'/.exec(undo)![1];
         assert.strictEqual(Buffer.from(encoded, "base64").toString("utf16le"), ex.renderRemoveExternalTask());

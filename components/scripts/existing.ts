@@ -389,7 +389,8 @@ export const WINDOWS_TASKS = ["hybrid-k8s-external-network", "hybrid-k8s-reboot"
  * The folders the steps and the agents they run write, removed whole: the steps' own (C:\k: binaries,
  * start scripts, kubeconfigs, hns.psm1; CNI binaries and config; flannel's net-conf and subnet file;
  * kubeadm's C:\etc\kubernetes; kubelet's C:\var\lib\kubelet and its pod and container log folders
- * (kubernetes pkg/kubelet/kubelet.go podLogsDir /var/log/pods, ContainerLogsDir /var/log/containers);
+ * (kubernetes pkg/kubelet/apis/config/v1beta1/defaults.go DefaultPodLogsDir /var/log/pods,
+ * pkg/kubelet/kubelet.go DefaultContainerLogsDir /var/log/containers);
  * host-local's store; the service logs; containerd and nssm).
  */
 export const WINDOWS_FOLDERS = [
@@ -503,7 +504,8 @@ if (Test-Hns) {
 foreach ($r in @(${list(WINDOWS_FIREWALL_RULES)})) {
   if (Get-NetFirewallRule -Name $r -ErrorAction SilentlyContinue) { Remove-NetFirewallRule -Name $r; $done.Add("removed firewall rule $r") }
 }
-foreach ($t in @(${list(WINDOWS_TASKS)})) {
+# (and a removal task of an earlier run that did not finish: step 6 starts it again if needed)
+foreach ($t in @(${list([...WINDOWS_TASKS, REMOVE_EXTERNAL_TASK])})) {
   if (Get-ScheduledTask -TaskName $t -ErrorAction SilentlyContinue) { Unregister-ScheduledTask -TaskName $t -Confirm:$false; $done.Add("removed task $t") }
 }
 # 5. folders: kubelet's link to C:\\etc\\kubernetes\\pki first, the link alone (never what it points to)
