@@ -11,20 +11,8 @@ import { decodePowerShell, embeddedFiles, ps, psData } from "../components/scrip
 import { topologySpec } from "../components/topology";
 import { defaultAddresses, hostileSshKey, VERSIONS } from "./fixtures";
 import { cachedPlan, hostilePlans, imagesPlan } from "./planRun";
-import { CommandUse, parseFiles, parseScripts, runPwsh } from "./pwsh/pwsh";
-import { NATIVE_PROGRAMS, WINDOWS_51_COMMANDS } from "./pwsh/windows51";
-
-/** Function name → parameter names, read from the pinned hns.psm1 by PowerShell's parser. */
-function hnsFunctions(): Map<string, string[]> {
-    const file = path.join(__dirname, "fixtures", "hns.psm1");
-    const res = runPwsh([
-        "-Command",
-        `$ast = [System.Management.Automation.Language.Parser]::ParseFile('${file}', [ref]$null, [ref]$null); ` +
-            `$ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true) | ForEach-Object { [pscustomobject]@{ name = $_.Name; parameters = @($_.Body.ParamBlock.Parameters | ForEach-Object { $_.Name.VariablePath.UserPath }) } } | ConvertTo-Json -Depth 4`,
-    ]);
-    assert.strictEqual(res.code, 0, res.stderr);
-    return new Map((JSON.parse(res.stdout) as Array<{ name: string; parameters: string[] }>).map((f) => [f.name.toLowerCase(), f.parameters]));
-}
+import { commandProblems } from "./pwsh/commands";
+import { parseFiles, parseScripts } from "./pwsh/pwsh";
 
 describe("PowerShell parses every Windows script (pwsh)", function () {
     this.timeout(300000);
@@ -52,7 +40,7 @@ describe("PowerShell parses every Windows script (pwsh)", function () {
         assert.deepStrictEqual(report.errors.map((e) => `${where(e)}: ${e.id}: ${e.message}`), []);
         assert.deepStrictEqual(report.syntax.map((s) => `${where(s)}: ${s.what}: ${s.text}`), []);
 
-        assert.deepStrictEqual(commandProblems(report.commands, where), []);
+        assert.deepStrictEqual(commandProblems(report, where), []);
     });
 
     it("the stock image's provisioning scripts (provision.ts) and everything they carry parse, with 5.1 syntax and commands only", () => {
@@ -88,31 +76,8 @@ describe("PowerShell parses every Windows script (pwsh)", function () {
         const where = (x: { file: string; line: number }) => `${path.basename(x.file)}:${x.line}`;
         assert.deepStrictEqual(report.errors.map((e) => `${where(e)}: ${e.id}: ${e.message}`), []);
         assert.deepStrictEqual(report.syntax.map((s) => `${where(s)}: ${s.what}: ${s.text}`), []);
-        assert.deepStrictEqual(commandProblems(report.commands, where), []);
+        assert.deepStrictEqual(commandProblems(report, where), []);
     });
-
-    /** Commands that are neither defined by the file, native, nor Windows PowerShell 5.1's (with their parameters). */
-    function commandProblems(commands: CommandUse[], where: (x: { file: string; line: number }) => string): string[] {
-        const hns = hnsFunctions();
-        const problems: string[] = [];
-        const check = (c: CommandUse) => {
-            if (c.defined || NATIVE_PROGRAMS.has(c.name)) {
-                return;
-            }
-            const known = WINDOWS_51_COMMANDS[c.name]?.parameters ?? hns.get(c.name.toLowerCase());
-            if (!known) {
-                problems.push(`${where(c)}: ${c.name} is not a Windows PowerShell 5.1 command the scripts may use`);
-                return;
-            }
-            for (const p of c.parameters) {
-                if (!known.some((k) => k.toLowerCase() === p.toLowerCase())) {
-                    problems.push(`${where(c)}: ${c.name} -${p} is not a known parameter`);
-                }
-            }
-        };
-        commands.forEach(check);
-        return problems;
-    }
 
     it("the hostile key comment reaches the node only as data", () => {
         const openssh = files.find((f) => f.endsWith("k8s-win-1-openssh.ps1"))!;

@@ -2,72 +2,11 @@
 // what the step promises, a second run on the result changes nothing, and a failure half way
 // fails the step naming what failed and leaves nothing behind that blocks the retry.
 import * as assert from "assert";
-import { windowsCniConf } from "../components/manifests/cni";
-import { renderWindowsChecks } from "../components/scripts/checks";
 import * as win from "../components/scripts/windows";
 import { topologySpec } from "../components/topology";
-import { defaultAddresses, hostileSshKey, VERSIONS } from "./fixtures";
+import { hostileSshKey, VERSIONS } from "./fixtures";
 import { calls, changes, ok, StubWindows } from "./pwsh/machine";
-
-const plan = defaultAddresses(100);
-const node = plan.windows[0];
-const HASH = `sha256:${"ab".repeat(32)}`;
-const JOIN = `kubeadm join 10.240.0.4:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash ${HASH}`;
-const stdin = (joinCommand = JOIN) => JSON.stringify({ joinCommand, kubeProxy: "kube-proxy-kubeconfig", flannel: "flannel-kubeconfig" });
-
-function scripts(topology: "vxlan" | "host-gw" | "tor", versions = VERSIONS) {
-    const spec = topologySpec(topology);
-    const cniConfig = windowsCniConf({ spec, node, podCidr: plan.podCidr, serviceCidr: plan.serviceCidr, vnetCidr: plan.vnetCidr });
-    return {
-        spec,
-        openssh: win.renderOpenSshSetup(hostileSshKey()),
-        ready: win.renderWindowsReady(),
-        features: win.renderPrepareFeatures({ spec }),
-        featuresReady: win.renderFeaturesReady(),
-        runtime: win.renderPrepareRuntime({ spec, node, versions, cniConfig, prePull: ["mcr.microsoft.com/windows/servercore:ltsc2022"] }),
-        join: win.renderJoin({
-            spec,
-            node,
-            kubernetesVersion: versions.kubernetesVersion,
-            podCidr: plan.podCidr,
-            serviceCidr: plan.serviceCidr,
-            dnsServiceIp: plan.dnsServiceIp,
-            flannelNetConf: "{}",
-            l2bridgeScript: topology === "tor" ? win.renderL2BridgeService(node, spec.windowsNetworkName) : undefined,
-        }),
-        l2bridge: win.renderL2BridgeService(node, spec.windowsNetworkName),
-        check: renderWindowsChecks({ mode: "enforce", node, master: plan.master, clusterIp: "10.96.0.200", spec }),
-    };
-}
-
-
-const prepared = new Map<string, StubWindows>();
-/** A node taken through the steps up to (not including) `until` (a copy of a shared one). */
-function nodeUpTo(topology: "vxlan" | "host-gw" | "tor", until: "features" | "runtime" | "join" | "done"): StubWindows {
-    const key = `${topology}/${until}`;
-    if (!prepared.has(key)) {
-        prepared.set(key, prepare(topology, until));
-    }
-    return prepared.get(key)!.clone();
-}
-
-function prepare(topology: "vxlan" | "host-gw" | "tor", until: "features" | "runtime" | "join" | "done"): StubWindows {
-    const s = scripts(topology);
-    const m = new StubWindows(s.spec.windowsNetworkName);
-    ok(m.run(s.openssh), "openssh");
-    const ready = m.run(s.ready);
-    ok(ready, "ready");
-    assert.match(ready.stdout, /^ready: K8S-WIN-1/);
-    if (until === "features") return m;
-    ok(m.run(s.features), "prepare-features");
-    m.boot();
-    ok(m.run(s.featuresReady), "features-ready");
-    if (until === "runtime") return m;
-    ok(m.run(s.runtime), "prepare-runtime");
-    if (until === "join") return m;
-    ok(m.run(s.join, stdin()), "join");
-    return m;
-}
+import { HASH, JOIN, node, nodeUpTo, plan, scripts, stdin } from "./pwsh/nodes";
 
 describe("Windows steps run under PowerShell against a stubbed Windows", function () {
     this.timeout(120000);

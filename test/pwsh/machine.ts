@@ -25,7 +25,7 @@ export interface MachineState {
     firewall: string[];
     routes: string[];
     registry: Record<string, string>;
-    tasks: Record<string, { file: string; atStartup: boolean }>;
+    tasks: Record<string, { file: string; command?: string | null; atStartup: boolean }>;
     hns: { networks: Array<{ Name: string; Type: string }>; endpoints: Array<{ Name: string; IPAddress: string; Attached: boolean }> };
     images: string[];
     bootTime: string;
@@ -46,6 +46,8 @@ export interface MachineState {
     /** Sandboxes of the sample on this node, and the pod IP crictl reports for them. */
     pods: string[];
     podIp: string;
+    /** whoami /groups reports a token without elevation. */
+    notElevated?: boolean;
     calls: Call[];
 }
 
@@ -144,8 +146,25 @@ export function ok(run: StepRun, what: string): void {
     assert.strictEqual(run.code, 0, `${what} failed: ${run.stderr}\n${run.stdout}`);
 }
 
-/** Calls that change a machine: downloads, installs, service restarts, reboots, joins, networks, pulls. */
+/** Calls that change a machine: downloads, installs, service restarts and deletions, reboots, joins, networks, firewall rules, tasks, pulls and image removals. */
 export function changes(run: StepRun): string[] {
-    const kinds = new Set(["curl.exe", "install", "Restart-Service", "service-stopped", "Restart-Computer", "Install-WindowsFeature", "Add-WindowsCapability", "kubeadm.exe", "New-HnsNetwork", "containerd.exe"]);
-    return run.calls.filter((c) => kinds.has(c.cmd) || (c.cmd === "crictl.exe" && c.args[0] === "pull")).map((c) => `${c.cmd} ${c.args.join(" ")}`);
+    const kinds = new Set([
+        "curl.exe",
+        "install",
+        "Restart-Service",
+        "service-stopped",
+        "Restart-Computer",
+        "Install-WindowsFeature",
+        "Add-WindowsCapability",
+        "kubeadm.exe",
+        "New-HnsNetwork",
+        "sc.exe",
+        "Remove-HnsNetwork",
+        "Remove-HnsEndpoint",
+        "New-NetFirewallRule",
+        "Remove-NetFirewallRule",
+        "Unregister-ScheduledTask",
+        "containerd.exe",
+    ]);
+    return run.calls.filter((c) => kinds.has(c.cmd) || (c.cmd === "crictl.exe" && (c.args[0] === "pull" || c.args[0] === "rmi"))).map((c) => `${c.cmd} ${c.args.join(" ")}`);
 }

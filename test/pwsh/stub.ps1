@@ -3,9 +3,10 @@
 # only Windows has. The machine's state lives in $W (loaded from and saved to state.json); every
 # shim call is recorded in $W.calls; $W.fail tells shims to fail (key -> remaining failures).
 # Rules modelled on Windows: Restart/Stop-Service refuse without -Force while dependents run;
-# Start-Service starts dependencies first; a running service's binary cannot be overwritten but
-# can be renamed; Windows PowerShell 5.1 turns a native tool's stderr into error records, which
-# stop a script under $ErrorActionPreference = 'Stop' (the shims use Write-Error for stderr).
+# Start-Service starts dependencies first and refuses a disabled service; a running service's
+# binary cannot be overwritten but can be renamed; Windows PowerShell 5.1 turns a native tool's
+# stderr into error records, which stop a script under $ErrorActionPreference = 'Stop' (the shims
+# use Write-Error for stderr).
 
 function global:Save-Machine { $W | ConvertTo-Json -Depth 12 | Set-Content -LiteralPath $MachineState }
 function global:Add-Call([string]$Cmd, $Arguments) {
@@ -30,6 +31,7 @@ function global:Stop-Svc([string]$Name, [bool]$Force) {
 function global:Start-Svc([string]$Name) {
   $s = Get-Svc $Name
   if (-not $s) { throw "Cannot find any service with service name '$Name'." }
+  if ($s.start -eq 'Disabled') { throw "Service '$Name' cannot be started due to the following error: Cannot start service $Name on computer '.'. (it is disabled)" }
   foreach ($d in @($s.deps)) { if ($d -and (Get-Svc $d)) { Start-Svc $d } }
   if ($s.status -ne 'Running') { $s.status = 'Running'; Add-Call 'service-started' @($Name) }
   # what the pod network's agent does when it starts: flanneld (or the tor service) creates the HNS
@@ -40,6 +42,8 @@ function global:Start-Svc([string]$Name) {
   # sshd's first start makes %ProgramData%\ssh (its host keys live there)
   if ($Name -eq 'sshd') { New-Item -ItemType Directory -Force C:\ProgramData\ssh | Out-Null }
   if ($Name -eq 'flanneld') { New-Item -ItemType Directory -Force C:\run\flannel | Out-Null; Microsoft.PowerShell.Management\Set-Content C:\run\flannel\subnet.env 'FLANNEL_SUBNET=x' }
+  # containerd's root and state (containerd defaults/defaults_windows.go: %ProgramData%\containerd)
+  if ($Name -eq 'containerd') { New-Item -ItemType Directory -Force C:\ProgramData\containerd\root, C:\ProgramData\containerd\state | Out-Null }
 }
 
 # --- services
@@ -67,6 +71,23 @@ function global:Restart-Service([Parameter(Position = 0)][string]$Name, [switch]
   Add-Call 'service-started' @($Name)
 }
 function global:Set-Service([Parameter(Position = 0)][string]$Name, [string]$StartupType) { (Get-Svc $Name).start = $StartupType }
+# sc.exe delete: 1060 when there is no such service (Win32 ERROR_SERVICE_DOES_NOT_EXIST)
+function global:sc.exe {
+  Add-Call 'sc.exe' $args
+  $name = $args[1]
+  if (Test-Fail 'sc') { Write-Error '[SC] DeleteService FAILED 1061: The service cannot accept control messages at this time.'; $global:LASTEXITCODE = 1061; return }
+  if (-not (Get-Svc $name)) { '[SC] OpenService FAILED 1060: The specified service does not exist as an installed service.'; $global:LASTEXITCODE = 1060; return }
+  $W.services.PSObject.Properties.Remove($name)
+  '[SC] DeleteService SUCCESS'
+  $global:LASTEXITCODE = 0
+}
+# whoami /groups: an elevated token carries the High Mandatory Level (S-1-16-12288), a filtered one Medium (S-1-16-8192)
+function global:whoami.exe {
+  Add-Call 'whoami.exe' $args
+  if ($W.PSObject.Properties.Name -contains 'notElevated' -and $W.notElevated) { 'Mandatory Label\Medium Mandatory Level Label S-1-16-8192' }
+  else { 'Mandatory Label\High Mandatory Level Label S-1-16-12288 Mandatory group, Enabled by default, Enabled group' }
+  $global:LASTEXITCODE = 0
+}
 
 # --- features, capabilities, firewall, routes, registry, OS
 function global:Get-WindowsFeature([string]$Name) { [pscustomobject]@{ Name = $Name; InstallState = $W.features.$Name } }
@@ -77,6 +98,7 @@ function global:Add-WindowsCapability([switch]$Online, [string]$Name) {
 }
 function global:Get-NetFirewallRule([string]$Name, $ErrorAction) { if (@($W.firewall) -contains $Name) { [pscustomobject]@{ Name = $Name } } }
 function global:New-NetFirewallRule([string]$Name) { Add-Call 'New-NetFirewallRule' @($Name); $W.firewall += $Name }
+function global:Remove-NetFirewallRule([string]$Name) { Add-Call 'Remove-NetFirewallRule' @($Name); $W.firewall = @($W.firewall | Where-Object { $_ -ne $Name }) }
 function global:Get-NetRoute([string]$DestinationPrefix, $ErrorAction) { if (@($W.routes) -contains $DestinationPrefix) { [pscustomobject]@{ DestinationPrefix = $DestinationPrefix } } }
 function global:Get-NetIPAddress([string]$IPAddress) { [pscustomobject]@{ IPAddress = $IPAddress; InterfaceAlias = 'vEthernet (Ethernet)' } }
 function global:Set-NetIPInterface([Parameter(ValueFromPipeline = $true)]$InputObject, [string]$Forwarding) { process { Add-Call 'Set-NetIPInterface' @($InputObject.InterfaceAlias, $Forwarding) } }
@@ -100,7 +122,15 @@ function global:New-ScheduledTaskPrincipal { [pscustomobject]@{ UserId = 'SYSTEM
 function global:New-ScheduledTaskTrigger([switch]$AtStartup) { [pscustomobject]@{ AtStartup = $AtStartup.IsPresent } }
 function global:Register-ScheduledTask([string]$TaskName, $Action, $Principal, $Trigger, [switch]$Force) {
   $file = ($Action.Argument -split '-File ')[1]
-  $W.tasks | Add-Member -Force $TaskName ([pscustomobject]@{ file = $file; atStartup = [bool]($Trigger -and $Trigger.AtStartup) })
+  # a task whose action carries its script (-EncodedCommand: base64 of UTF-16LE) instead of a file
+  $command = $null
+  if ($Action.Argument -match '-EncodedCommand (\S+)') { $command = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String($Matches[1])) }
+  $W.tasks | Add-Member -Force $TaskName ([pscustomobject]@{ file = $file; command = $command; atStartup = [bool]($Trigger -and $Trigger.AtStartup) })
+}
+function global:Unregister-ScheduledTask([string]$TaskName, [switch]$Confirm) {
+  Add-Call 'Unregister-ScheduledTask' @($TaskName)
+  if ($W.tasks.PSObject.Properties.Name -notcontains $TaskName) { throw "No MSFT_ScheduledTask objects found with property 'TaskName' equal to '$TaskName'." }
+  $W.tasks.PSObject.Properties.Remove($TaskName)
 }
 function global:Get-ScheduledTask([string]$TaskName, $ErrorAction) {
   # tasks run to their end when started: a registered task is never seen running
@@ -125,7 +155,8 @@ function global:Get-MpPreference { [pscustomobject]@{ ExclusionPath = @($W.calls
 function global:Start-ScheduledTask([string]$TaskName) {
   Add-Call 'Start-ScheduledTask' @($TaskName)
   $t = $W.tasks.$TaskName
-  & { $ErrorActionPreference = 'Stop'; & $t.file }
+  if ($t.command) { & { $ErrorActionPreference = 'Stop'; & ([scriptblock]::Create($t.command)) } }
+  else { & { $ErrorActionPreference = 'Stop'; & $t.file } }
 }
 
 # --- HNS (HostNetworkingService module and the pinned hns.psm1)
@@ -144,9 +175,17 @@ function global:New-HnsNetwork([string]$Type, [string]$Name, $AddressPrefix, $Ga
 }
 function global:New-HnsEndpoint($NetworkId, [string]$Name, [string]$IPAddress, [string]$Gateway) {
   Add-Call 'New-HnsEndpoint' @($Name, $IPAddress)
-  $e = [pscustomobject]@{ Id = [guid]::NewGuid().ToString(); Name = $Name; IPAddress = $IPAddress; Attached = $false }
+  $network = (@($W.hns.networks) | Where-Object Id -EQ "$NetworkId").Name
+  $e = [pscustomobject]@{ Id = [guid]::NewGuid().ToString(); Name = $Name; IPAddress = $IPAddress; Attached = $false; VirtualNetworkName = $network }
   $W.hns.endpoints += $e
   $e
+}
+# HostNetworkingService's Remove-HnsNetwork / Remove-HnsEndpoint take the objects from the pipeline (-InputObjects)
+function global:Remove-HnsNetwork([Parameter(ValueFromPipeline = $true)]$InputObjects) {
+  process { foreach ($n in @($InputObjects)) { Add-Call 'Remove-HnsNetwork' @($n.Name); $W.hns.networks = @(@($W.hns.networks) | Where-Object Id -NE $n.Id) } }
+}
+function global:Remove-HnsEndpoint([Parameter(ValueFromPipeline = $true)]$InputObjects) {
+  process { foreach ($e in @($InputObjects)) { Add-Call 'Remove-HnsEndpoint' @($e.Name); $W.hns.endpoints = @(@($W.hns.endpoints) | Where-Object Id -NE $e.Id) } }
 }
 function global:Attach-HnsHostEndpoint($EndpointID, [int]$CompartmentID) {
   Add-Call 'Attach-HnsHostEndpoint' @("$EndpointID")
@@ -249,6 +288,7 @@ function global:crictl.exe {
     'version' { if (-not $up) { Write-Error 'connect: the pipe is not there'; $global:LASTEXITCODE = 1 } }
     'inspecti' { if (@($W.images) -notcontains $a[1]) { $global:LASTEXITCODE = 1 } }
     'pull' { if (-not $up) { $global:LASTEXITCODE = 1 } else { $W.images += $a[1] } }
+    'rmi' { if (-not $up) { $global:LASTEXITCODE = 1 } elseif ($a[1] -eq '--all') { $W.images = @() } }
     'pods' { @($W.pods) }
     'ps' { @($W.pods) | ForEach-Object { "c-$_" } }
     'inspectp' { '{"status":{"network":{"ip":"' + $W.podIp + '"}}}' }

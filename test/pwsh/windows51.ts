@@ -7,14 +7,14 @@
 //   (Microsoft.PowerShell.Management/Utility/Core/Archive/Security; CimCmdlets).
 // - Windows Server modules (present on Server 2022/2025, not in PowerShell itself):
 //   ServerManager (Get/Install-WindowsFeature), Dism (Add-WindowsCapability), NetSecurity
-//   (Get/New-NetFirewallRule), NetTCPIP (Get-NetRoute), ScheduledTasks, HostNetworkingService
-//   (Get-HnsNetwork, Get-HnsEndpoint; installed with the Containers feature), Defender
+//   (Get/New/Remove-NetFirewallRule), NetTCPIP (Get-NetRoute), ScheduledTasks, HostNetworkingService
+//   (Get/Remove-HnsNetwork, Get/Remove-HnsEndpoint; installed with the Containers feature), Defender
 //   (Add-MpPreference, Get-MpPreference; the image build checks Get-Command before using them):
 //   learn.microsoft.com/powershell/module/<module>/?view=windowsserver2022-ps.
 // - hns.psm1 functions: the pinned microsoft/SDN Kubernetes/windows/hns.psm1 (test/fixtures/hns.psm1);
 //   their parameters are read from that file by the tests, not listed here.
 // - Native tools in System32 on Server 2019 and later: curl.exe, tar.exe (learn.microsoft.com
-//   "tar and curl come to Windows"), icacls.exe, route.exe, netsh.exe.
+//   "tar and curl come to Windows"), icacls.exe, route.exe, netsh.exe, sc.exe, whoami.exe.
 // Notable 5.1 differences avoided: Test-Connection takes -ComputerName (7.x renamed it -TargetName);
 // Set-Content/Out-File -Encoding take no utf8NoBOM (files are written with [IO.File]::WriteAllText).
 
@@ -27,9 +27,9 @@ const cmd = (...parameters: string[]): Allowed => ({ parameters });
 export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     // Microsoft.PowerShell.Management
     "Copy-Item": cmd("Force", "Path", "Destination"),
-    "Get-ChildItem": cmd("Recurse", "File", "Filter", "ErrorAction", "Path"),
+    "Get-ChildItem": cmd("Recurse", "File", "Filter", "ErrorAction", "Force", "Path"),
     "Get-Content": cmd("Raw", "Path"),
-    "Get-Item": cmd("Path"),
+    "Get-Item": cmd("Force", "ErrorAction", "Path"),
     "Join-Path": cmd("Path", "ChildPath"),
     "Move-Item": cmd("Force", "Path", "Destination"),
     "New-Item": cmd("ItemType", "Force", "Path", "Value"),
@@ -54,6 +54,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Invoke-RestMethod": cmd("UseBasicParsing", "Headers", "Uri"),
     "Out-File": cmd("Encoding", "Append", "FilePath"),
     "Out-Null": cmd(),
+    "Select-Object": cmd("First"),
     "New-Object": cmd("TypeName"),
     "Start-Sleep": cmd("Seconds"),
     "Write-Output": cmd(),
@@ -79,6 +80,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Add-WindowsCapability": cmd("Online", "Name"),
     "Get-NetFirewallRule": cmd("Name", "ErrorAction"),
     "New-NetFirewallRule": cmd("Name", "DisplayName", "Direction", "Protocol", "LocalPort", "Action", "IcmpType"),
+    "Remove-NetFirewallRule": cmd("Name"),
     "Get-NetRoute": cmd("DestinationPrefix", "ErrorAction"),
     "Get-NetIPAddress": cmd("IPAddress"),
     "Set-NetIPInterface": cmd("Forwarding"),
@@ -88,12 +90,18 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Register-ScheduledTask": cmd("TaskName", "Action", "Principal", "Trigger", "Force"),
     "Start-ScheduledTask": cmd("TaskName"),
     "Get-ScheduledTask": cmd("TaskName", "ErrorAction"),
+    // -Confirm is a common parameter (ConfirmImpact High): -Confirm:$false, as the undo passes it
+    "Unregister-ScheduledTask": cmd("TaskName", "Confirm"),
     // Defender (Server 2016 and later): learn.microsoft.com/powershell/module/defender/add-mppreference
     // and get-mppreference ?view=windowsserver2022-ps (image build only)
     "Add-MpPreference": cmd("ExclusionPath"),
     "Get-MpPreference": cmd(),
     "Get-HnsNetwork": cmd(),
     "Get-HnsEndpoint": cmd(),
+    // HostNetworkingService (learn.microsoft.com/powershell/module/hostnetworkingservice/remove-hnsnetwork):
+    // -InputObjects, taken from the pipeline
+    "Remove-HnsNetwork": cmd(),
+    "Remove-HnsEndpoint": cmd(),
 };
 
 /** Native programs the scripts run: Windows' own (System32) and the ones the scripts install. */
@@ -103,6 +111,8 @@ export const NATIVE_PROGRAMS = new Set([
     "icacls.exe",
     "route.exe",
     "netsh.exe",
+    "sc.exe",
+    "whoami.exe",
     "containerd.exe",
     "crictl.exe",
     "kubeadm.exe",
