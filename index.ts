@@ -10,6 +10,7 @@ import { azureMachines } from "./machines/azure";
 import { existingMachines } from "./machines/existing";
 import { MachineLayer } from "./machines/host";
 import { nodeRuntimeInput } from "./components/scripts/provision";
+import { renderClusterCompatibility, torRouteTable } from "./components/scripts/existing";
 import { topologySpec } from "./components/topology";
 import { WindowsNode } from "./components/windowsNode";
 import { sampleImage } from "./components/manifests/sample";
@@ -56,6 +57,9 @@ const master = new LinuxMaster("k8s-master", {
     kubernetesVersion: cfg.kubernetesVersion,
     containerdVersion: cfg.containerdVersion,
     existingCluster: cfg.existingCluster,
+    compatibilityCheck: cfg.existingCluster
+        ? renderClusterCompatibility({ spec, podCidr: addresses.podCidr, serviceCidr: addresses.serviceCidr, kubernetesVersion: cfg.kubernetesVersion, windowsNodes: addresses.windows })
+        : undefined,
 });
 
 // An existing cluster runs its own flannel (its compatibility check refuses one Windows cannot join).
@@ -80,6 +84,10 @@ const agentKubeconfigs =
               [
                   { key: "kubeProxy", namespace: "kube-system", serviceAccount: "kube-proxy", secret: "kube-proxy-windows-token" },
                   ...(flannel ? [{ key: "flannel", namespace: FLANNEL_NAMESPACE, serviceAccount: FLANNEL_SERVICE_ACCOUNT, secret: FLANNEL_TOKEN_SECRET }] : []),
+                  // an existing cluster's own flannel: kube-flannel.yml's namespace, or kube-system in older manifests
+                  ...(cfg.existingCluster && spec.flannelBackend
+                      ? [{ key: "flannel", namespace: [FLANNEL_NAMESPACE, "kube-system"], serviceAccount: FLANNEL_SERVICE_ACCOUNT, secret: FLANNEL_TOKEN_SECRET }]
+                      : []),
               ],
               // the flannel token Secret needs the flannel service account
               { parent: master, dependsOn: flannel ? [flannel.serviceAccount] : [] },
@@ -144,8 +152,10 @@ export const kubeconfig = master.kubeconfig;
 export const flannelNetwork = spec.windowsNetworkName;
 /** Every node with its private IP and pod /24, known before anything runs. */
 export const nodes = allNodes(addresses).map((n) => ({ name: n.name, role: n.role, privateIp: n.privateIp, podCidr: n.podCidr }));
-/** For `tor` with machines outside Azure: the routes to program on the top-of-rack switch. */
-export const torRoutes = cfg.topology === "tor" ? allNodes(addresses).map((n) => `${n.podCidr} via ${n.privateIp}`) : [];
+/** For `tor`: each node's pod /24 and its next hop, and the same as switch (IOS-style) and Linux router commands. */
+const torTable = cfg.topology === "tor" ? torRouteTable(allNodes(addresses).map((n) => ({ name: n.name, address: n.privateIp, podCidr: n.podCidr }))) : undefined;
+export const torRoutes = torTable ? torTable.routes.map((r) => `${r.prefix} via ${r.nextHop}`) : [];
+export const torRouteCommands = torTable ? { ios: torTable.ios, linux: torTable.linux } : null;
 /** Each Windows worker: name, private IP and pod /24. */
 export const windowsNodes = workers.map((n) => ({ name: n.name, privateIp: n.privateIp, podCidr: n.podSubnet }));
 /** check → {pass, detail}: the seed's validation checklist, run against the live cluster. */

@@ -61,8 +61,10 @@ export class LinuxMaster extends pulumi.ComponentResource {
      * control plane can take it as a trigger.
      */
     readonly clusterId: pulumi.Output<string>;
-    /** Existing cluster: the compatibility check (its stdout: one JSON line of the cluster's facts). */
+    /** Existing cluster: the compatibility check (its stdout: a line of the cluster's facts). */
     readonly compatibility?: command.remote.Command;
+    /** What every step that changes a host waits for: the compatibility check, or the readiness poll. */
+    readonly hostsMayChange: command.remote.Command;
     /** The master's own pod /24 registration (not for an existing cluster: its master is registered). */
     readonly podCidr?: command.remote.Command;
     /** Admin kubeconfig pointing at the public address (secret). */
@@ -94,14 +96,15 @@ export class LinuxMaster extends pulumi.ComponentResource {
             { connection: pollingConnection(this.connection) },
             { dependsOn: [host.machine], customTimeouts: { create: args.readyTimeout ?? "20m" } },
         );
+        // An existing cluster is checked first, before anything reads or changes it or any host.
+        this.compatibility = args.existingCluster && args.compatibilityCheck ? run("compatibility", args.compatibilityCheck, {}, { dependsOn: [this.ready] }) : undefined;
+        this.hostsMayChange = this.compatibility ?? this.ready;
         // Each step on the master runs after the one before it: ready → version-check → prepare → init → kubeconfig.
         // It re-runs when kubernetesVersion changes (the version is in its script), before any host changes.
-        this.versionCheck = run("version-check", linux.renderVersionCheck(args.kubernetesVersion), {}, { dependsOn: [this.ready] });
+        this.versionCheck = run("version-check", linux.renderVersionCheck(args.kubernetesVersion), {}, { dependsOn: [this.hostsMayChange] });
         if (args.existingCluster) {
-            // nothing is installed or initialised here: the cluster is checked, then its CA read
-            const checked = args.compatibilityCheck ? run("compatibility", args.compatibilityCheck, {}, { dependsOn: [this.versionCheck] }) : this.versionCheck;
-            this.compatibility = args.compatibilityCheck ? checked : undefined;
-            this.init = run("cluster-ca", linux.renderClusterCa(), {}, { dependsOn: [checked] });
+            // nothing is installed or initialised here: its CA is read
+            this.init = run("cluster-ca", linux.renderClusterCa(), {}, { dependsOn: [this.versionCheck] });
         } else {
             const prepare = run(
                 "prepare",

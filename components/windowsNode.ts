@@ -77,12 +77,12 @@ export class WindowsNode extends pulumi.ComponentResource {
         if (host.kind === "stock") {
             // Provisioned by its extension (features, runtime, one reboot): the first step proves the
             // reboot, and runs again when the provisioning script changed; prepare-runtime then verifies.
-            this.ready = run("ready", renderProvisionedReady(), { connection: polling, triggers: [host.provisioned ?? ""] }, { dependsOn: [host.sshReady, args.master.ready], customTimeouts: { create: "30m", update: "30m" } });
+            this.ready = run("ready", renderProvisionedReady(), { connection: polling, triggers: [host.provisioned ?? ""] }, { dependsOn: [host.sshReady, args.master.hostsMayChange], customTimeouts: { create: "30m", update: "30m" } });
             runtimeAfter = this.ready;
         } else {
             // Steps on this node run in order: ready → prepare-features → features-ready → prepare-runtime
             // (on a prebuilt image the first two find everything in place).
-            this.ready = run("ready", win.renderWindowsReady(), { connection: polling }, { dependsOn: [host.sshReady, args.master.ready], customTimeouts: { create: "30m" } });
+            this.ready = run("ready", win.renderWindowsReady(), { connection: polling }, { dependsOn: [host.sshReady, args.master.hostsMayChange], customTimeouts: { create: "30m" } });
             this.prepareFeatures = run("prepare-features", featuresScript, {}, { dependsOn: [this.ready], customTimeouts: { create: "20m", update: "20m" } });
             // The features step reboots the node: poll again until it is back.
             this.featuresReady = run("features-ready", win.renderFeaturesReady(), { connection: polling, triggers: [this.prepareFeatures.id] }, { dependsOn: [this.prepareFeatures], customTimeouts: { create: "20m", update: "20m" } });

@@ -10,6 +10,8 @@ import { MOCK_LOCATION } from "./mocks";
 import { ed25519PublicKey, openSshPrivateKey } from "../components/sshKeys";
 import type { PlanDocument } from "./evaluate";
 import { planQuotaWarnings } from "./limits";
+import { renderEnableOpenSsh } from "../components/scripts/existing";
+import { embeddedFiles } from "../components/scripts/shell";
 
 const ROOT = path.resolve(__dirname, "..");
 const DEFAULT_OUT = path.join(ROOT, "out");
@@ -363,6 +365,32 @@ export function prepare(argv: string[], dir = ROOT): PreparedPlan {
     return { opts, config, secretKeys: [...secretKeys], placeholders, notes };
 }
 
+/** The top-of-rack routes as switch (IOS-style) and Linux router commands, from the torRouteCommands output. */
+function torCommands(doc: PlanDocument): string {
+    const c = doc.outputs.torRouteCommands as { ios?: string; linux?: string } | null | undefined;
+    return c && typeof c.ios === "string" && typeof c.linux === "string" ? `! a switch (IOS-style)\n${c.ios.trimEnd()}\n# a Linux router\n${c.linux.trimEnd()}\n` : "";
+}
+
+/**
+ * Existing machines: what their owners run or program by hand. For each Windows host the one-time
+ * script that enables OpenSSH with the admin's key and PowerShell as its shell
+ * (scripts/<host>-enable-openssh.ps1, run as administrator on the host), and for tor the switch's
+ * routes (tor-routes.txt).
+ */
+function existingHostArtifacts(doc: PlanDocument, config: Record<string, string>): Array<{ path: string; content: string }> {
+    if (doc.outputs.machineSource !== "existing") {
+        return [];
+    }
+    const key = config[`${PROJECT}:sshPublicKey`]?.trim() ?? "";
+    const script = renderEnableOpenSsh(key);
+    const hosts = (doc.outputs.windowsNodes as Array<{ name: string }> | undefined) ?? [];
+    const tor = torCommands(doc);
+    return [
+        ...hosts.flatMap((h) => [{ path: `scripts/${h.name}-enable-openssh.ps1`, content: script }, ...embeddedFiles(`scripts/${h.name}-enable-openssh`, script)]),
+        ...(tor ? [{ path: "tor-routes.txt", content: tor }] : []),
+    ];
+}
+
 /** A warning when the planned VMs need more vCPUs than a new subscription typically has (plan/limits.ts). */
 function quotaLines(doc: PlanDocument): string[] {
     const warnings = planQuotaWarnings(doc);
@@ -385,7 +413,9 @@ function summaryLines(doc: PlanDocument, p: PreparedPlan, written: string[], par
         `Parallelism: up to ${parallel.width} steps can run at once; run \`pulumi up --parallel ${parallel.recommended}\` (Pulumi's default is 4 x CPUs).`,
         ...quotaLines(doc),
         Array.isArray(doc.outputs.torRoutes) && doc.outputs.torRoutes.length
-            ? `ToR routes (Azure's route table carries them; program the same on a top-of-rack switch for machines outside Azure):\n${doc.outputs.torRoutes.map((r) => `  ${String(r)}`).join("\n")}`
+            ? doc.outputs.machineSource === "existing"
+                ? `ToR routes to program on the top-of-rack switch (also in out/tor-routes.txt):\n${torCommands(doc).trimEnd().replace(/^/gm, "  ")}`
+                : `ToR routes (Azure's route table carries them; program the same on a top-of-rack switch for machines outside Azure):\n${doc.outputs.torRoutes.map((r) => `  ${String(r)}`).join("\n")}`
             : "",
         p.placeholders.length ? `Placeholders (not set in stack ${p.opts.stack}; \`pulumi up\` requires real values): ${p.placeholders.join(", ")}` : "",
         ...p.notes,
@@ -448,7 +478,7 @@ export async function runCli(argv: string[], io: Io, dir = ROOT): Promise<number
     } else {
         mermaidNote = `graph.mmd not written: its ${mermaid.edges} edges exceed Mermaid's limit of ${w.MERMAID_MAX_EDGES} (it would not render); open graph.svg.`;
     }
-    files.push(...w.scriptArtifacts(doc), ...w.manifestArtifacts(doc));
+    files.push(...w.scriptArtifacts(doc), ...w.manifestArtifacts(doc), ...existingHostArtifacts(doc, prepared.config));
     writeFiles(opts.out, files);
     if (!opts.quiet) {
         io.out(w.renderTree(doc));

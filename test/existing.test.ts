@@ -4,7 +4,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as linux from "../components/scripts/linux";
-import { AZURE_LIKE, cachedPlan, EXISTING_LIKE, EXISTING_PLANS, PlanRun } from "./planRun";
+import { decodePowerShell } from "../components/scripts/shell";
+import { AZURE_LIKE, AZURE_PREBUILT_LIKE, cachedPlan, EXISTING_LIKE, EXISTING_PLANS, PlanRun } from "./planRun";
 import { sandbox } from "./shell";
 
 function scripts(run: PlanRun, node: string): Map<string, string> {
@@ -33,6 +34,27 @@ describe("existing machines: the plan", () => {
                     assert.ok(g.waitsOn(g.one(`${node}-${step}`), g.one(`${node}-identity`)), `${node}-${step} waits for the host`);
                 }
             }
+            // an existing cluster is checked before any host changes
+            if (existingCluster) {
+                for (const node of ["win-a", "win-b"]) {
+                    assert.ok(g.waitsOn(g.one(`${node}-ready`), g.one("k8s-master-compatibility")), `${node}-ready waits for the compatibility check`);
+                }
+                assert.ok(g.waitsOn(g.one("k8s-master-version-check"), g.one("k8s-master-compatibility")));
+            }
+            // destroy: each host is undone last, after the master drained and deleted its node
+            for (const node of ["win-a", "win-b"]) {
+                const identity = g.one(`${node}-identity`);
+                assert.match(decodePowerShell(String(identity.inputs.delete)) ?? "", /kubeadm(\.exe)? reset/, `${node}: its identity's delete undoes the steps`);
+                assert.ok(g.waitsOn(g.one(`${node}-podcidr`), identity), `${node}-podcidr (its delete drains the node) goes before the undo`);
+                assert.strictEqual(identity.inputs.deletedWith, undefined);
+            }
+            // the master: reset on destroy only when the stack initialised it
+            assert.strictEqual(typeof g.one("k8s-master-identity").inputs.delete === "string", !existingCluster);
+            // what the hosts' owners run or program by hand
+            for (const node of ["win-a", "win-b"]) {
+                assert.ok(fs.existsSync(path.join(run.out, "scripts", `${node}-enable-openssh.ps1`)), `${node}-enable-openssh.ps1`);
+            }
+            assert.strictEqual(fs.existsSync(path.join(run.out, "tor-routes.txt")), topology === "tor");
             assert.deepStrictEqual(doc.outputs.resourceGroupName, null);
             assert.deepStrictEqual(
                 (doc.outputs.windowsNodes as Array<{ name: string; privateIp: string }>).map((n) => [n.name, n.privateIp]),
@@ -41,22 +63,30 @@ describe("existing machines: the plan", () => {
         });
     }
 
-    it("the Windows steps are byte-identical to the Azure path's for the same node", () => {
-        const azure = cachedPlan(AZURE_LIKE);
+    it("the Windows steps are byte-identical to the Azure path's for the same node: a prebuilt image's SSH steps, a stock image's provisioning parts", () => {
+        const prebuilt = cachedPlan(AZURE_PREBUILT_LIKE);
+        const stock = cachedPlan(AZURE_LIKE);
         const existing = cachedPlan(EXISTING_LIKE);
-        assert.strictEqual(azure.code, 0, azure.stderr);
-        assert.strictEqual(existing.code, 0, existing.stderr);
-        const a = scripts(azure, "k8s-win-1");
+        for (const r of [prebuilt, stock, existing]) {
+            assert.strictEqual(r.code, 0, r.stderr);
+        }
+        const a = scripts(prebuilt, "k8s-win-1");
         const e = scripts(existing, "k8s-win-1");
-        // what only one side has: Azure's provisioning extension; the existing host's identity read and undo
+        // what only one side has: the prebuilt VM's custom data (the key); the existing host's identity read and undo
         const onlyExisting = [...e.keys()].filter((f) => !a.has(f));
         const onlyAzure = [...a.keys()].filter((f) => !e.has(f));
-        assert.ok(onlyAzure.every((f) => /^k8s-win-1-(openssh|provision)/.test(f)), onlyAzure.join(", "));
-        assert.ok(onlyExisting.every((f) => /^k8s-win-1-(identity|undo)/.test(f)), onlyExisting.join(", "));
-        for (const [file, text] of [...a].filter(([f]) => !onlyAzure.includes(f))) {
+        assert.ok(onlyAzure.every((f) => /^k8s-win-1-vm\.custom-data/.test(f)), onlyAzure.join(", "));
+        assert.ok(onlyExisting.every((f) => /^k8s-win-1-(identity|enable-openssh)/.test(f)), onlyExisting.join(", "));
+        const shared = [...a].filter(([f]) => !onlyAzure.includes(f));
+        for (const [file, text] of shared) {
             assert.strictEqual(e.get(file), text, `${file} differs`);
         }
-        assert.ok(a.size >= 10);
+        assert.ok(shared.length >= 10);
+        // a stock image's extension runs the very same feature and runtime scripts
+        const s = scripts(stock, "k8s-win-1");
+        for (const step of ["prepare-features", "prepare-runtime"]) {
+            assert.strictEqual(s.get(`k8s-win-1-vm.user-data.${step}.ps1`), e.get(`k8s-win-1-${step}.ps1`), step);
+        }
     });
 });
 

@@ -24,8 +24,13 @@ const ROOT = path.resolve(__dirname, "..");
 export const SENTINEL_PASSWORD = "Sentinel-Pa55word-4711";
 export const SENTINEL_KEY_MATERIAL = "SENTINELKEYMATERIAL";
 
+/** A gallery image version id (a prebuilt node image). */
+export const GALLERY_IMAGE_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images-rg/providers/Microsoft.Compute/galleries/hybridk8s_images/images/windows-node-2022/versions/1.2.3";
+
 /** An Azure plan and an existing-machines plan whose one Windows node has the same name and addresses. */
 export const AZURE_LIKE = ["--config", "vnetCidr=10.240.0.0/24", "--config", "windowsNodeCount=1"];
+/** The same from a prebuilt image (images/): the same SSH steps as existing machines. */
+export const AZURE_PREBUILT_LIKE = [...AZURE_LIKE, "--config", `windowsImage=${GALLERY_IMAGE_ID}`];
 export const EXISTING_LIKE = [
     "--stack", "existing",
     "--config", "existingCluster=false",
@@ -56,11 +61,12 @@ export const SHARED_PLANS: string[][] = [
     // secrets that must appear nowhere, and a region that must reach every Azure resource
     ["--secret", `adminPassword=${SENTINEL_PASSWORD}`, "--secret", `sshPrivateKey=${sentinelPrivateKey()}`, "--config", "azure-native:location=eastus"],
     // a prebuilt node image (images/): a gallery image version id
-    ["--config", "windowsImage=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images-rg/providers/Microsoft.Compute/galleries/hybridk8s_images/images/windows-node-2022/versions/1.2.3", "--config", "windowsNodeCount=1"],
+    ["--config", `windowsImage=${GALLERY_IMAGE_ID}`, "--config", "windowsNodeCount=1"],
     // every topology with 1 and 3 nodes and a hostile SSH key comment: PowerShell parses all their scripts
     ...hostilePlans(),
     // existing machines (test/existing.test.ts)
     AZURE_LIKE,
+    AZURE_PREBUILT_LIKE,
     EXISTING_LIKE,
     ...EXISTING_PLANS,
 ];

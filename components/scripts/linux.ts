@@ -542,8 +542,26 @@ export const AGENT_KUBECONFIGS_FILE = secretFile("agent-kubeconfigs.json");
 export interface AgentKubeconfigInput {
     /** The API server as the nodes reach it (the master's private address). */
     server: string;
-    /** Service accounts to build kubeconfigs for: key → namespace/name and its token Secret. */
-    accounts: Array<{ key: string; namespace: string; serviceAccount: string; secret: string }>;
+    /**
+     * Service accounts to build kubeconfigs for: key → namespace/name and its token Secret. A list
+     * of namespaces: the first that has the service account (an existing cluster's flannel runs in
+     * kube-flannel, or in kube-system with older manifests); none of them is an error. A single
+     * namespace: the service account is created there when missing.
+     */
+    accounts: Array<{ key: string; namespace: string | string[]; serviceAccount: string; secret: string }>;
+}
+
+/** Bash that sets $ns to the account's namespace (the first candidate that has the service account). */
+function accountNamespace(a: AgentKubeconfigInput["accounts"][number]): string {
+    if (typeof a.namespace === "string") {
+        return `ns=${sh(a.namespace)}
+${KUBECTL} -n "$ns" get serviceaccount ${sh(a.serviceAccount)} >/dev/null 2>&1 || ${KUBECTL} -n "$ns" create serviceaccount ${sh(a.serviceAccount)} >/dev/null`;
+    }
+    return `ns=""
+for c in ${a.namespace.map(sh).join(" ")}; do
+  if ${KUBECTL} -n "$c" get serviceaccount ${sh(a.serviceAccount)} >/dev/null 2>&1; then ns=$c; break; fi
+done
+[ -n "$ns" ] || { echo ${sh(`no service account ${a.serviceAccount} in ${a.namespace.join(" or ")}: is its agent (flannel) deployed?`)} >&2; exit 1; }`;
 }
 
 /**
@@ -555,24 +573,24 @@ export interface AgentKubeconfigInput {
 export function renderAgentKubeconfigs(input: AgentKubeconfigInput): string {
     const blocks = input.accounts
         .map(
-            (a) => `${KUBECTL} -n ${sh(a.namespace)} get serviceaccount ${sh(a.serviceAccount)} >/dev/null 2>&1 || ${KUBECTL} -n ${sh(a.namespace)} create serviceaccount ${sh(a.serviceAccount)} >/dev/null
-${KUBECTL} apply -f - >/dev/null <<'EOF'
+            (a) => `${accountNamespace(a)}
+${KUBECTL} apply -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Secret
 type: kubernetes.io/service-account-token
 metadata:
   name: ${a.secret}
-  namespace: ${a.namespace}
+  namespace: $ns
   annotations:
     kubernetes.io/service-account.name: ${a.serviceAccount}
 EOF
 token=""
 for _ in $(seq 1 60); do
-  token=$(${KUBECTL} -n ${sh(a.namespace)} get secret ${sh(a.secret)} -o jsonpath='{.data.token}' | base64 -d)
+  token=$(${KUBECTL} -n "$ns" get secret ${sh(a.secret)} -o jsonpath='{.data.token}' | base64 -d)
   [ -n "$token" ] && break
   sleep 2
 done
-[ -n "$token" ] || { echo "no token for ${a.namespace}/${a.serviceAccount}" >&2; exit 1; }
+[ -n "$token" ] || { echo "no token for $ns/${a.serviceAccount}" >&2; exit 1; }
 printf '%s' "$(kubeconfig ${sh(a.serviceAccount)} "$token")" > "$out/${a.key}"`,
         )
         .join("\n");
@@ -634,7 +652,9 @@ echo "${CLUSTER_CA_PREFIX}$ca_hash"
  * stay: kube-proxy's belongs to kubeadm, flannel's to flannel. A second run finds nothing to do.
  */
 export function renderDeleteAgentKubeconfigs(accounts: AgentKubeconfigInput["accounts"]): string {
-    const deletes = accounts.map((a) => `${KUBECTL} -n ${sh(a.namespace)} delete secret ${sh(a.secret)} --ignore-not-found >/dev/null`).join("\n");
+    const deletes = accounts
+        .flatMap((a) => (typeof a.namespace === "string" ? [a.namespace] : a.namespace).map((ns) => `${KUBECTL} -n ${sh(ns)} delete secret ${sh(a.secret)} --ignore-not-found >/dev/null`))
+        .join("\n");
     return `${PRELUDE}if [ -s /etc/kubernetes/admin.conf ]; then
 ${deletes}
 fi

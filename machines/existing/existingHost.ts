@@ -1,6 +1,7 @@
 // A machine that already exists (on-premises, another cloud, a lab), reached by SSH. The stack
 // creates nothing on it here: it reads the machine's identity, which stands for the machine in
-// the graph (every step waits for it and is triggered by it), and steps' deletes run on destroy.
+// the graph (every step waits for it and is triggered by it). Its delete runs last on destroy and
+// undoes what the steps did (components/scripts/existing.ts).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { powershellCommand } from "../../components/scripts/shell";
@@ -14,6 +15,12 @@ export interface ExistingHostArgs {
     connection: Connection;
     /** Its address on the node network. */
     address: string;
+    /**
+     * Run on `pulumi destroy` or when the host leaves the stack, after every step on it (and the
+     * master's drain of its node) is gone: undoes what the steps installed, leaving the machine
+     * usable. Defaults to nothing (a control plane the stack did not create is left alone).
+     */
+    undo?: string;
 }
 
 /**
@@ -36,8 +43,13 @@ export class ExistingHost extends pulumi.ComponentResource {
         // the first contact: waits as long as it takes for sshd (a host may be booting)
         this.identity = new command.remote.Command(
             `${name}-identity`,
-            { connection: pollingConnection(args.connection), create: identityScript(args.os), addPreviousOutputInEnv: false },
-            { parent: this, customTimeouts: { create: "20m" } },
+            { connection: pollingConnection(args.connection), create: identityScript(args.os), delete: args.undo, addPreviousOutputInEnv: false },
+            {
+                parent: this,
+                // a replacement undoes the old setup before anything is set up again, never after
+                deleteBeforeReplace: true,
+                customTimeouts: { create: "20m", delete: "20m" },
+            },
         );
         this.registerOutputs({ identity: this.identity.stdout });
     }
