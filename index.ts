@@ -11,6 +11,7 @@ import { existingMachines } from "./machines/existing";
 import { MachineLayer } from "./machines/host";
 import { nodeRuntimeInput } from "./components/scripts/provision";
 import { renderClusterCompatibility, torRouteTable } from "./components/scripts/existing";
+import { upgradeWaves } from "./components/scripts/upgrade";
 import { topologySpec } from "./components/topology";
 import { WindowsNode } from "./components/windowsNode";
 import { sampleImage } from "./components/manifests/sample";
@@ -109,9 +110,13 @@ const windowsHosts = machines.windows({
 });
 
 // Windows workers: all in parallel, none waits on another. Node i keeps its index and addresses
-// when windowsNodeCount changes, so growing the count touches no existing node.
-const workers = addresses.windows.map(
-    (node, i) =>
+// when windowsNodeCount changes, so growing the count touches no existing node. Only their upgrade
+// windows (a version change) go in waves of maxUnavailable: node i's after node i − maxUnavailable's.
+const waveAfter = new Map(upgradeWaves(addresses.windows.map((n) => n.name), cfg.maxUnavailable).map((e) => [e.to, e.from]));
+const workers: WindowsNode[] = [];
+addresses.windows.forEach((node, i) => {
+    const earlier = workers.find((w) => `${w.name}-uncordon` === waveAfter.get(`${node.name}-drain`));
+    workers.push(
         new WindowsNode(node.name, {
             host: windowsHosts[i],
             master,
@@ -122,8 +127,10 @@ const workers = addresses.windows.map(
             agentKubeconfigs: agentKubeconfigs as pulumi.Output<Record<string, string>>,
             clusterReady: flannel?.ready,
             prePull,
+            windowAfter: earlier ? [earlier.uncordon] : [],
         }),
-);
+    );
+});
 
 // The seed's sample service and its checklist, once every Windows node has joined.
 const sample =

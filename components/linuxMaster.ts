@@ -9,6 +9,7 @@ import { Connection, MasterHost, pollingConnection, ProxyConnection } from "../m
 import { AddressPlan, NodeAddress } from "./addressing";
 import { torBridgeConf, torMasqueradeScript } from "./manifests/cni";
 import * as linux from "./scripts/linux";
+import * as upgrade from "./scripts/upgrade";
 import { hostCommand, SECRET_COMMAND } from "./hostCommand";
 import { TopologySpec } from "./topology";
 import { checkVersion } from "./validate";
@@ -61,6 +62,12 @@ export class LinuxMaster extends pulumi.ComponentResource {
      * control plane can take it as a trigger.
      */
     readonly clusterId: pulumi.Output<string>;
+    /**
+     * `-upgrade`: brings the control plane to kubernetesVersion (kubeadm upgrade plan/apply, then
+     * its kubelet, drained); every node's join and upgrade window waits on it, so no kubelet is
+     * ever newer than the API server. Not on an existing cluster (its owner upgrades it).
+     */
+    readonly upgrade?: command.remote.Command;
     /** Existing cluster: the compatibility check (its stdout: a line of the cluster's facts). */
     readonly compatibility?: command.remote.Command;
     /** What every step that changes a host waits for: the compatibility check, or the readiness poll. */
@@ -101,7 +108,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
         this.hostsMayChange = this.compatibility ?? this.ready;
         // Each step on the master runs after the one before it: ready → version-check → prepare → init → kubeconfig.
         // It re-runs when kubernetesVersion changes (the version is in its script), before any host changes.
-        this.versionCheck = run("version-check", linux.renderVersionCheck(args.kubernetesVersion), {}, { dependsOn: [this.hostsMayChange] });
+        this.versionCheck = run("version-check", linux.renderVersionCheck(args.kubernetesVersion, { existingCluster: args.existingCluster }), {}, { dependsOn: [this.hostsMayChange] });
         if (args.existingCluster) {
             // nothing is installed or initialised here: its CA is read
             this.init = run("cluster-ca", linux.renderClusterCa(), {}, { dependsOn: [this.versionCheck] });
@@ -133,6 +140,11 @@ export class LinuxMaster extends pulumi.ComponentResource {
                 { dependsOn: [prepare], customTimeouts: { create: "20m", update: "20m" } },
             );
         }
+        // A kubernetesVersion change: the control plane first, in kubeadm's order; a no-op costing
+        // seconds when it already runs the target. Never on an existing cluster's control plane.
+        this.upgrade = args.existingCluster
+            ? undefined
+            : run("upgrade", upgrade.renderMasterUpgrade({ kubernetesVersion: args.kubernetesVersion, nodeName: m.name }), {}, { dependsOn: [this.init], customTimeouts: { create: "45m", update: "45m" } });
         // The admin kubeconfig is a secret from the moment it exists: no logs, secret stdout.
         const read = run(
             "kubeconfig",
@@ -162,7 +174,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
     }
 
     /** A command that runs on the master once the control plane is up. */
-    private onMaster(name: string, args: Partial<command.remote.CommandArgs> & { create: pulumi.Input<string> }, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    onMaster(name: string, args: Partial<command.remote.CommandArgs> & { create: pulumi.Input<string> }, opts: pulumi.CustomResourceOptions): command.remote.Command {
         const dependsOn = opts.dependsOn ? ([] as pulumi.Input<pulumi.Resource>[]).concat(opts.dependsOn as pulumi.Input<pulumi.Resource>[]) : [];
         return hostCommand(name, this.host, { connection: this.connection, ...args }, { ...opts, dependsOn: [this.init, ...dependsOn] });
     }

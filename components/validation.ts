@@ -37,7 +37,8 @@ export class Validation extends pulumi.ComponentResource {
         check(VALIDATION_MODES.includes(mode), "mode", `"${mode}" is not one of ${VALIDATION_MODES.join(", ")}`);
         super("hybrid-k8s:index:Validation", name, {}, opts);
         // the checks probe the sample: they run once it is up
-        const after = [args.sample.deployment, args.sample.service];
+        // after the sample, and after every node's upgrade window (checks never run on a drained node)
+        const after = [args.sample.deployment, args.sample.service, ...args.nodes.map((n) => n.uncordon)];
         // Checks run again when the cluster changed (a node's scripts, the sample) or on request.
         // Plain hashes, not resource outputs, so a refresh never changes them.
         const triggers = [args.rerun ?? "", ...args.nodes.map((n) => n.fingerprint), args.sample.fingerprint];

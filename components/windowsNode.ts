@@ -11,6 +11,7 @@ import { LinuxMaster } from "./linuxMaster";
 import { flannelNetConf } from "./manifests/cni";
 import { nodeRuntimeInput, renderProvisionedReady } from "./scripts/provision";
 import { digest, powershellCommand } from "./scripts/shell";
+import * as upgrade from "./scripts/upgrade";
 import * as win from "./scripts/windows";
 import { TopologySpec } from "./topology";
 import { check, checkFlannelCniVersion, checkVersion } from "./validate";
@@ -30,6 +31,12 @@ export interface WindowsNodeArgs {
     clusterReady?: pulumi.Input<pulumi.Resource>[];
     /** Images pulled during prepare (the sample's image). Defaults to none. */
     prePull?: string[];
+    /**
+     * What this node's upgrade window waits for besides the control plane's upgrade: the uncordon
+     * of the node maxUnavailable places before it (components/scripts/upgrade.ts upgradeWaves).
+     * Defaults to none.
+     */
+    windowAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class WindowsNode extends pulumi.ComponentResource {
@@ -41,6 +48,10 @@ export class WindowsNode extends pulumi.ComponentResource {
     readonly prepareRuntime: command.remote.Command;
     readonly podCidr: command.remote.Command;
     readonly join: command.remote.Command;
+    /** The upgrade window: drained on the master, upgraded here, uncordoned on the master (no-ops with nothing staged). */
+    readonly drain: command.remote.Command;
+    readonly nodeUpgrade: command.remote.Command;
+    readonly uncordon: command.remote.Command;
     /** SSH to this node (through the master on Azure). */
     readonly connection: command.types.input.remote.ConnectionArgs;
     readonly name: string;
@@ -125,12 +136,29 @@ export class WindowsNode extends pulumi.ComponentResource {
             // a new control plane (clusterId: its CA hash) re-runs the join, which then re-joins
             { stdin, triggers: [args.master.clusterId], ...SECRET_COMMAND },
             {
-                // the join needs the runtime here, the node's pod CIDR and flannel there
-                dependsOn: [this.prepareRuntime, this.podCidr, ...(args.clusterReady ?? [])],
+                // the join needs the runtime here, the node's pod CIDR and flannel there, and a control
+                // plane at least as new as the kubelet it starts
+                dependsOn: [this.prepareRuntime, this.podCidr, ...(args.master.upgrade ? [args.master.upgrade] : []), ...(args.clusterReady ?? [])],
                 additionalSecretOutputs: ["stdout", "stderr"],
                 customTimeouts: { create: "30m", update: "30m" },
             },
         );
+
+        // The upgrade window (a version change staged by prepare-runtime on a joined node): drain →
+        // upgrade → uncordon, after the control plane's upgrade and the window of the node
+        // maxUnavailable places before this one. With nothing staged each step only checks.
+        const window = { node: node.name, versions: args.versions };
+        this.drain = args.master.onMaster(
+            `${name}-drain`,
+            { create: upgrade.renderWindowsDrain(window), stdin: this.prepareRuntime.stdout.apply(upgrade.stagedStdin) },
+            {
+                parent: this,
+                dependsOn: [this.join, this.prepareRuntime, ...(args.master.upgrade ? [args.master.upgrade] : []), ...(args.windowAfter ?? [])],
+                customTimeouts: { create: "15m", update: "15m" },
+            },
+        );
+        this.nodeUpgrade = run("upgrade", upgrade.renderNodeUpgrade(window), {}, { dependsOn: [this.drain], customTimeouts: { create: "20m", update: "20m" } });
+        this.uncordon = args.master.onMaster(`${name}-uncordon`, { create: upgrade.renderWindowsUncordon(window) }, { parent: this, dependsOn: [this.nodeUpgrade], customTimeouts: { create: "15m", update: "15m" } });
 
         this.registerOutputs({ name: node.name, privateIp: node.privateIp, podCidr: node.podCidr });
     }

@@ -64,6 +64,9 @@ export const SHARED_PLANS: string[][] = [
     ["--config", `windowsImage=${GALLERY_IMAGE_ID}`, "--config", "windowsNodeCount=1"],
     // every topology with 1 and 3 nodes and a hostile SSH key comment: PowerShell parses all their scripts
     ...hostilePlans(),
+    // upgrade waves (test/upgradeGraph.test.ts)
+    ["--config", "windowsNodeCount=3", "--config", "maxUnavailable=1"],
+    ["--config", "windowsNodeCount=3", "--config", "maxUnavailable=2"],
     // existing machines (test/existing.test.ts)
     AZURE_LIKE,
     AZURE_PREBUILT_LIKE,

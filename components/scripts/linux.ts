@@ -371,8 +371,24 @@ export function clusterIdFromInit(stdout: string): string {
  * manifest, which kubeadm init and kubeadm upgrade apply write (no API call: this works even with
  * the API server down).
  */
-export function renderVersionCheck(kubernetesVersion: string): string {
+export function renderVersionCheck(kubernetesVersion: string, opts: { existingCluster?: boolean } = {}): string {
     const want = sh(kubernetesVersion);
+    // An existing cluster's control plane is its owner's: the stack never upgrades it, so the
+    // Windows kubelets may only match or trail it, by at most three minors (version-skew-policy.md:
+    // "kubelet must not be newer than kube-apiserver, and may be up to three minor versions older").
+    const existing = opts.existingCluster
+        ? `if [ "$want_minor" -gt "$run_minor" ] || { [ "$want_minor" -eq "$run_minor" ] && [ "$want_patch" -gt "$run_patch" ]; }; then
+  echo "$key is $want but the existing cluster's control plane runs v$running: its Windows kubelets would be newer than its API server, and this stack never upgrades a control plane it did not create. Nothing was changed. Upgrade the control plane first (kubeadm upgrade), or set: pulumi config set $key $running" >&2
+  exit 1
+fi
+if [ "$want_minor" -lt $((run_minor - 3)) ]; then
+  echo "$key is $want but the existing cluster's control plane runs v$running: a kubelet may be at most three minor versions older than its API server. Nothing was changed. Set: pulumi config set $key $running" >&2
+  exit 1
+fi
+echo "existing control plane v$running; Windows nodes at v$want"
+exit 0
+`
+        : "";
     return `${PRELUDE}
 want=${want}
 manifest=/etc/kubernetes/manifests/kube-apiserver.yaml
@@ -392,7 +408,7 @@ if [ "$want_major" -ne "$run_major" ]; then
   echo "$key is $want but the control plane runs v$running: a change of major version is not an upgrade kubeadm performs. Nothing was changed. Set it back: pulumi config set $key $running" >&2
   exit 1
 fi
-if [ "$want_minor" -lt "$run_minor" ] || { [ "$want_minor" -eq "$run_minor" ] && [ "$want_patch" -lt "$run_patch" ]; }; then
+${existing}if [ "$want_minor" -lt "$run_minor" ] || { [ "$want_minor" -eq "$run_minor" ] && [ "$want_patch" -lt "$run_patch" ]; }; then
   echo "$key is $want but the control plane runs v$running: downgrades are not supported (every kubelet would be newer than the API server until its node's turn). Nothing was changed. Set it back: pulumi config set $key $running" >&2
   exit 1
 fi
