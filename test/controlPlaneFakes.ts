@@ -56,3 +56,21 @@ esac`,
 export function kubeadmCalls(sb: Sandbox): string[] {
     return sb.calls("kubeadm").map((c) => c.split(" ")[0]);
 }
+
+/**
+ * The tools the master's prepare step calls besides kubeadm (downloads, checksums, temp folders),
+ * and containerd answering its default config; `versionAnswer` is the bash that answers
+ * `containerd --version` (it may fail: containerd not installed).
+ */
+export function prepareToolFakes(sb: Sandbox, versionAnswer = 'echo "containerd github.com/containerd/containerd/v2 v2.1.4 abc"'): void {
+    for (const c of ["curl", "gpg", "tar", "sha256sum", "cut", "mktemp"]) {
+        sb.fake(c, c === "mktemp" ? 'mkdir -p "$SANDBOX/tmp"; echo "$SANDBOX/tmp"' : c === "sha256sum" ? "cat > /dev/null" : "exit 0");
+    }
+    sb.fake(
+        "containerd",
+        `case "$1" in
+  config) printf "[plugins.'io.containerd.cri.v1.images'.pinned_images]\\n  sandbox = 'registry.k8s.io/pause:3.10'\\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\\n  BinaryName = ''\\n" ;;
+  *) ${versionAnswer} ;;
+esac`,
+    );
+}

@@ -3,7 +3,7 @@
 // that fails half way followed by a retry.
 import * as assert from "assert";
 import * as linux from "../components/scripts/linux";
-import { controlPlaneFakes, INIT_PHASES, kubeadmCalls } from "./controlPlaneFakes";
+import { controlPlaneFakes, INIT_PHASES, kubeadmCalls, prepareToolFakes } from "./controlPlaneFakes";
 import { defaultAddresses } from "./fixtures";
 import { sandbox, Sandbox, shellcheck } from "./shell";
 
@@ -146,16 +146,7 @@ describe("master prepare", () => {
     /** A host with containerd 2.1.4 installed and its default config, and the given Kubernetes tools. */
     function host(tools: { kubeadm?: string; kubelet?: string; kubectl?: string }, containerdInstalled = true): Sandbox {
         const sb = sandbox();
-        for (const c of ["curl", "gpg", "tar", "sha256sum", "cut", "mktemp"]) {
-            sb.fake(c, c === "mktemp" ? 'mkdir -p "$SANDBOX/tmp"; echo "$SANDBOX/tmp"' : c === "sha256sum" ? "cat > /dev/null" : "exit 0");
-        }
-        sb.fake(
-            "containerd",
-            `case "$1" in
-  config) printf "[plugins.'io.containerd.cri.v1.images'.pinned_images]\\n  sandbox = 'registry.k8s.io/pause:3.10'\\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\\n  BinaryName = ''\\n" ;;
-  *) { [ ${containerdInstalled} = true ] || [ -f "$SANDBOX/ctr" ]; } && echo "containerd github.com/containerd/containerd/v2 v2.1.4 abc" || exit 127 ;;
-esac`,
-        );
+        prepareToolFakes(sb, `{ [ ${containerdInstalled} = true ] || [ -f "$SANDBOX/ctr" ]; } && echo "containerd github.com/containerd/containerd/v2 v2.1.4 abc" || exit 127`);
         const v = (name: string) => `cat "$SANDBOX/${name}-version" 2>/dev/null || echo ${tools[name as keyof typeof tools] ?? "missing"}`;
         sb.fake("kubeadm", `echo "v$(${v("kubeadm")})"`);
         sb.fake("kubelet", `echo "Kubernetes v$(${v("kubelet")})"`);

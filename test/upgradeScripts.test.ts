@@ -6,6 +6,7 @@ import * as assert from "assert";
 import * as fc from "fast-check";
 import * as linux from "../components/scripts/linux";
 import * as upgrade from "../components/scripts/upgrade";
+import { prepareToolFakes } from "./controlPlaneFakes";
 import { VERSIONS } from "./fixtures";
 import { allCalls, clusterFakes, ClusterState, count, failNext, readCluster } from "./upgradeFakes";
 import { sandbox, Sandbox, shellcheck } from "./shell";
@@ -87,16 +88,7 @@ describe("version check: the running version, a newer patch or the next minor; n
 describe("master prepare on a running control plane", () => {
     function host(running: string | undefined, tools: string): Sandbox {
         const sb = sandbox();
-        for (const c of ["curl", "gpg", "tar", "sha256sum", "cut", "mktemp"]) {
-            sb.fake(c, c === "mktemp" ? 'mkdir -p "$SANDBOX/tmp"; echo "$SANDBOX/tmp"' : c === "sha256sum" ? "cat > /dev/null" : "exit 0");
-        }
-        sb.fake(
-            "containerd",
-            `case "$1" in
-  config) printf "[plugins.'io.containerd.cri.v1.images'.pinned_images]\\n  sandbox = 'registry.k8s.io/pause:3.10'\\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\\n  BinaryName = ''\\n" ;;
-  *) echo "containerd github.com/containerd/containerd/v2 v2.1.4 abc" ;;
-esac`,
-        );
+        prepareToolFakes(sb);
         sb.fake("kubeadm", `echo "v$(cat "$SANDBOX/kubeadm-version" 2>/dev/null || echo ${tools})"`);
         sb.fake("kubelet", `echo "Kubernetes v$(cat "$SANDBOX/kubeadm-version" 2>/dev/null || echo ${tools})"`);
         sb.fake("kubectl", `echo "Client Version: v$(cat "$SANDBOX/kubeadm-version" 2>/dev/null || echo ${tools})"`);
