@@ -365,6 +365,36 @@ export function prepare(argv: string[], dir = ROOT): PreparedPlan {
     return { opts, config, secretKeys: [...secretKeys], placeholders, notes };
 }
 
+/**
+ * The order a version change runs in, read from the graph: the control plane's upgrade, then the
+ * Windows nodes' windows (drain → upgrade → uncordon) in the waves their drains wait in.
+ */
+export function upgradeOrder(doc: PlanDocument): string {
+    const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
+    const drains = doc.resources.filter((r) => r.type === "command:remote:Command" && /-drain$/.test(r.name));
+    if (drains.length === 0) {
+        return "";
+    }
+    const wave = new Map<string, number>();
+    const waveOf = (name: string): number => {
+        const known = wave.get(name);
+        if (known !== undefined) {
+            return known;
+        }
+        const drain = drains.find((d) => d.name === name) as PlanDocument["resources"][number];
+        const before = drain.dependsOn.map((u) => byUrn.get(u)?.name ?? "").filter((n) => n.endsWith("-uncordon"));
+        const w = before.length === 0 ? 0 : 1 + Math.max(...before.map((n) => waveOf(n.replace(/-uncordon$/, "-drain"))));
+        wave.set(name, w);
+        return w;
+    };
+    const waves: string[][] = [];
+    for (const d of drains) {
+        (waves[waveOf(d.name)] ??= []).push(d.name.replace(/-drain$/, ""));
+    }
+    const master = doc.resources.some((r) => /-master-upgrade$/.test(r.name)) ? "k8s-master-upgrade (control plane), then " : "";
+    return `Upgrade order when a version changes: ${master}each Windows node's window (drain → upgrade → uncordon) in ${waves.length} wave(s): ${waves.map((w) => w.join(" + ")).join(" → ")}.`;
+}
+
 /** The top-of-rack routes as switch (IOS-style) and Linux router commands, from the torRouteCommands output. */
 function torCommands(doc: PlanDocument): string {
     const c = doc.outputs.torRouteCommands as { ios?: string; linux?: string } | null | undefined;
@@ -412,6 +442,7 @@ function summaryLines(doc: PlanDocument, p: PreparedPlan, written: string[], par
         mermaidNote ?? "",
         `Parallelism: up to ${parallel.width} steps can run at once; run \`pulumi up --parallel ${parallel.recommended}\` (Pulumi's default is 4 x CPUs).`,
         ...quotaLines(doc),
+        upgradeOrder(doc),
         Array.isArray(doc.outputs.torRoutes) && doc.outputs.torRoutes.length
             ? doc.outputs.machineSource === "existing"
                 ? `ToR routes to program on the top-of-rack switch (also in out/tor-routes.txt):\n${torCommands(doc).trimEnd().replace(/^/gm, "  ")}`

@@ -26,6 +26,9 @@ describe("upgrade steps in the graph", () => {
                 const waits = g.one(`${n}-drain`).dependsOn.filter((u) => uncordons.has(u)).map((u) => uncordons.get(u));
                 assert.deepStrictEqual(waits, i >= maxUnavailable ? [`${nodes[i - maxUnavailable]}-uncordon`] : [], n);
             });
+            // the plan says the order
+            const waves = maxUnavailable === 1 ? "3 wave(s): k8s-win-1 → k8s-win-2 → k8s-win-3" : "2 wave(s): k8s-win-1 + k8s-win-2 → k8s-win-3";
+            assert.ok(run.stdout.includes(`Upgrade order when a version changes: k8s-master-upgrade (control plane), then each Windows node's window (drain → upgrade → uncordon) in ${waves}.`), run.stdout);
             // the checks run once every window is closed
             for (const n of nodes) {
                 assert.ok(g.waitsOn(g.one("cluster-check-node-ping"), g.one(`${n}-uncordon`)));
