@@ -4,8 +4,7 @@
 // peak memory against the goal below. It then models `pulumi up` on each plan's graph by Monte
 // Carlo (plan/montecarlo.ts): every step's duration drawn from its distribution in
 // plan/durations.ts, for two image kinds (stock, prebuilt: each kind's own plan, the prebuilt one with
-// a gallery image id; the stock one with the provisioning extension's chain, plan/windowsChain.ts),
-// at the recommended --parallel and at
+// a gallery image id; the stock one runs the provisioning extension), at the recommended --parallel and at
 // Pulumi's default (4 x CPUs), with Azure's API throttling and the master's sshd limits
 // (plan/limits.ts); a fixed seed, so the figures are the same on every run. Prints the p50/p90
 // table and the critical path of the typical one-node run, and writes out/bench.json.
@@ -24,7 +23,6 @@ import { recommendedParallelism } from "../plan/graph";
 import { AZURE_BUCKETS, MASTER_MAX_STARTUPS, planQuotaWarnings, pulumiDefaultParallel, TYPICAL_QUOTA } from "../plan/limits";
 import { buildModel, criticalPath, monteCarlo, MonteCarloResult } from "../plan/montecarlo";
 import { sequentialTime } from "../plan/schedule";
-import { foldStockPath } from "../plan/windowsChain";
 import { addedCost, buildUpgradeModel, simulateUpgrade, UPGRADE_DURATIONS, UpgradeFigures, withUpgradeSteps } from "../plan/upgradeModel";
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --runs N]
@@ -59,8 +57,6 @@ interface Row {
     recommendedParallel: number;
     /** Minutes to a working cluster, per image kind, at the recommended --parallel and at Pulumi's default. */
     model: Record<ImageKind, { recommended: Figure; defaultCap: Figure; parallel: number }>;
-    /** Stock, with the SSH steps around the reboot (the chain before the provisioning extension), recommended --parallel. */
-    stockBeforeFold: Figure;
     /** Every step one after another at its median (stock), as the seed's manual procedure runs. */
     sequential: number;
     quotaWarnings: string[];
@@ -145,7 +141,7 @@ function main(): number {
     let modelMs = 0;
     for (const n of counts) {
         const { seconds, maxRssMb, doc } = planOnce(n);
-        const docs: Record<ImageKind, PlanDocument> = { stock: foldStockPath(doc), prebuilt: planOnce(n, [`windowsImage=${PREBUILT_IMAGE_ID}`]).doc };
+        const docs: Record<ImageKind, PlanDocument> = { stock: doc, prebuilt: planOnce(n, [`windowsImage=${PREBUILT_IMAGE_ID}`]).doc };
         const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
         const rec = recommendedParallelism(docs.stock).recommended;
         const t0 = Date.now();
@@ -162,7 +158,6 @@ function main(): number {
                 paths[kind] = criticalPath(mm, { cap: parallel });
             }
         }
-        const stockBeforeFold = figure(monteCarlo(buildModel(doc, "stock"), { cap: recommendedParallelism(doc).recommended }, runs, SEED));
         const stock = buildModel(docs.stock, "stock");
         const withSteps = withUpgradeSteps(stock, 1);
         const firstUp = addedCost(stock, withSteps, { cap: recommendedParallelism(docs.stock).recommended }, runs, SEED);
@@ -175,7 +170,6 @@ function main(): number {
             resources: doc.resources.length,
             recommendedParallel: rec,
             model,
-            stockBeforeFold,
             sequential: +sequentialTime(doc, (u: string) => durationOf(byUrn.get(u) as PlanResource)).toFixed(1),
             quotaWarnings: planQuotaWarnings(doc),
             planInputsDigest: inputsDigest(doc),
@@ -271,18 +265,17 @@ function main(): number {
     out(`\nTime to a working cluster (minutes, p50 / p90 of ${runs} runs, seed ${SEED}):\n`);
     const pp = (f: Figure) => `${f.p50.toFixed(1)} / ${f.p90.toFixed(1)}`;
     table(
-        ["nodes", "stock (rec.)", `stock (cap ${defaultCap})`, "prebuilt (rec.)", `prebuilt (cap ${defaultCap})`, "stock, SSH steps", "vCPU quota"],
+        ["nodes", "stock (rec.)", `stock (cap ${defaultCap})`, "prebuilt (rec.)", `prebuilt (cap ${defaultCap})`, "vCPU quota"],
         rows.map((r) => [
             String(r.windowsNodes),
             pp(r.model.stock.recommended),
             pp(r.model.stock.defaultCap),
             pp(r.model.prebuilt.recommended),
             pp(r.model.prebuilt.defaultCap),
-            pp(r.stockBeforeFold),
             r.quotaWarnings.length ? "over a typical quota" : "fits",
         ]),
     );
-    out("(stock: the provisioning extension's chain, components/scripts/provision.ts; \"stock, SSH steps\": the chain before it, prepare-features and features-ready over SSH)\n");
+    out("(stock: the provisioning extension's chain, components/scripts/provision.ts; prebuilt: the SSH steps verify what the image has)\n");
     const last = rows[rows.length - 1];
     out(
         `At ${last.windowsNodes} nodes, mean wait per run summed over steps (stock, rec.): slots ${last.model.stock.recommended.meanWaitMinutes.slot} min, ` +

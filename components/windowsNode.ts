@@ -148,9 +148,10 @@ export class WindowsNode extends pulumi.ComponentResource {
         // upgrade → uncordon, after the control plane's upgrade and the window of the node
         // maxUnavailable places before this one. With nothing staged each step only checks.
         const window = { node: node.name, versions: args.versions };
+        // the drain reads what prepare-runtime staged: names of binaries, no secret
         this.drain = args.master.onMaster(
             `${name}-drain`,
-            { create: upgrade.renderWindowsDrain(window), stdin: this.prepareRuntime.stdout.apply(upgrade.stagedStdin) },
+            { create: upgrade.renderWindowsDrain(window), stdin: pulumi.unsecret(this.prepareRuntime.stdout).apply(upgrade.stagedStdin) },
             {
                 parent: this,
                 dependsOn: [this.join, this.prepareRuntime, ...(args.master.upgrade ? [args.master.upgrade] : []), ...(args.windowAfter ?? [])],

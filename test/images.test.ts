@@ -11,6 +11,9 @@ import { LinuxMaster } from "../components/linuxMaster";
 import { Network } from "../machines/azure/network";
 import { CUSTOM_DATA_FILE, IMAGE_REBOOTS, imageCustomData, imageSteps, ImageStep, imageVersionName, renderFirstBootTask } from "../components/scripts/image";
 import * as win from "../components/scripts/windows";
+import { userDataDigest } from "../components/scripts/provision";
+import { decodePowerShell } from "../components/scripts/shell";
+import { gunzipSync } from "zlib";
 import { topologySpec } from "../components/topology";
 import { WindowsNode } from "../components/windowsNode";
 import { parseImageConfig } from "../images/config";
@@ -177,14 +180,23 @@ describe("cluster on a prebuilt image", () => {
         assert.ok(byName("img-win", "img-win-ready").dependsOn.includes(vm.urn));
     });
 
-    it("a marketplace image keeps the OpenSSH extension and sends no custom data", async () => {
+    it("a marketplace image is provisioned by one extension: its script in the VM's user data, no custom data", async () => {
         mockRuntime();
         const net = new Network("mkt-net", { topology: "vxlan", addresses, adminCidr: "203.0.113.7/32" });
         const master = new LinuxMaster("mkt-master", masterArgs(net, addresses, "mkt-master"));
         new WindowsNode("mkt-win", windowsNodeArgs(net, master, addresses, {}, { name: "mkt-win" }));
         await settle();
-        assert.strictEqual((byName("mkt-win", "mkt-win-vm").inputs.osProfile as Record<string, unknown>).customData, undefined);
-        assert.ok(byName("mkt-win", "mkt-win-openssh"));
+        const vm = byName("mkt-win", "mkt-win-vm");
+        assert.strictEqual((vm.inputs.osProfile as Record<string, unknown>).customData, undefined);
+        const script = gunzipSync(Buffer.from(String(vm.inputs.userData), "base64")).toString("utf8");
+        const ext = byName("mkt-win", "mkt-win-provision");
+        // the extension's command checks the user data by its digest before it runs it
+        const command = decodePowerShell(String((ext.inputs.settings as { commandToExecute: string }).commandToExecute)) ?? "";
+        assert.ok(command.includes(userDataDigest(String(vm.inputs.userData))));
+        assert.match(script, /Invoke-Part openssh/);
+        // the first SSH step proves the provisioning's reboot
+        assert.ok(byName("mkt-win", "mkt-win-ready").dependsOn.includes(ext.urn));
+        assert.ok(!recorded("mkt-win").some((r) => /-(prepare-features|features-ready|openssh)$/.test(r.name)));
     });
 
     it("the plan with a gallery image version: no extension, the key written as the VM's custom data", () => {
@@ -192,7 +204,7 @@ describe("cluster on a prebuilt image", () => {
         assert.strictEqual(run.code, 0, run.stderr);
         const vm = run.doc!.resources.find((r) => r.name === "k8s-win-1-vm")!;
         assert.deepStrictEqual((vm.inputs.storageProfile as { imageReference: unknown }).imageReference, { id: GALLERY_VERSION });
-        assert.ok(!run.doc!.resources.some((r) => r.name === "k8s-win-1-openssh"));
+        assert.ok(!run.doc!.resources.some((r) => r.type === "azure-native:compute:VirtualMachineExtension"));
         assert.match(fs.readFileSync(path.join(run.out, "scripts", "k8s-win-1-vm.custom-data.txt"), "utf8"), /^ssh-(ed25519|rsa) /);
     });
 });

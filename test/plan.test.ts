@@ -38,7 +38,7 @@ describe("npm run plan (end to end)", () => {
         assert.match(fs.readFileSync(path.join(run.out, "graph.mmd"), "utf8"), /^flowchart LR/);
         // what runs on each machine: cloud-init, the OpenSSH extension, every command step
         const scripts = fs.readdirSync(path.join(run.out, "scripts"));
-        for (const f of ["k8s-master-vm.cloud-init.yaml", "k8s-win-1-openssh.ps1", "k8s-master-init.sh", "k8s-win-2-join.ps1", "k8s-win-1-podcidr.delete.sh"]) {
+        for (const f of ["k8s-master-vm.cloud-init.yaml", "k8s-win-1-provision.ps1", "k8s-win-1-vm.user-data.ps1", "k8s-win-1-vm.user-data.openssh.ps1", "k8s-master-init.sh", "k8s-win-2-join.ps1", "k8s-win-1-podcidr.delete.sh"]) {
             assert.ok(scripts.includes(f), f);
         }
         assert.match(fs.readFileSync(path.join(run.out, "scripts", "k8s-master-vm.cloud-init.yaml"), "utf8"), /^#cloud-config\n[\s\S]*MaxStartups/);

@@ -32,7 +32,7 @@ describe("PowerShell parses every Windows script (pwsh)", function () {
 
     it("every rendered script and every script it carries parses, with no 5.1-only syntax", () => {
         // the step scripts and what they carry (service start scripts, boot tasks) of each kind
-        for (const kind of ["openssh", "ready", "prepare-features", "features-ready", "prepare-runtime", "join", "check-node", "start-kubelet", "start-kube-proxy", "start-flanneld", "start-hybrid-k8s-l2bridge", "external-network", "prepull", "image-setup", "hybrid-k8s-authorized-key", "image-cleanup"]) {
+        for (const kind of ["openssh", "ready", "prepare-features", "features-ready", "prepare-runtime", "join", "check-node", "start-kubelet", "start-kube-proxy", "start-flanneld", "start-hybrid-k8s-l2bridge", "external-network", "prepull", "image-setup", "hybrid-k8s-authorized-key", "image-cleanup", "provision", "user-data", "hybrid-k8s-provision-boot", "identity", "identity.delete", "enable-openssh", "upgrade"]) {
             assert.ok(files.some((f) => f.includes(`-${kind}.ps1`) || f.includes(`.${kind}.ps1`)), `the plan rendered ${kind}`);
         }
         const report = parseFiles(files);
@@ -79,11 +79,14 @@ describe("PowerShell parses every Windows script (pwsh)", function () {
         assert.deepStrictEqual(commandProblems(report, where), []);
     });
 
-    it("the hostile key comment reaches the node only as data", () => {
-        const openssh = files.find((f) => f.endsWith("k8s-win-1-openssh.ps1"))!;
-        const text = fs.readFileSync(openssh, "utf8");
-        assert.ok(!text.includes("laptop"), "the comment is not in the script's source");
-        assert.strictEqual(fs.readFileSync(openssh.replace(/\.ps1$/, ".authorized-key"), "utf8"), `${hostileSshKey()}\n`);
+    it("the hostile key comment reaches the node only as data (the provisioning's OpenSSH part, an existing host's enable-openssh)", () => {
+        for (const name of ["k8s-win-1-vm.user-data.openssh.ps1", "win-a-enable-openssh.ps1"]) {
+            const script = files.find((f) => f.endsWith(name));
+            assert.ok(script, name);
+            const text = fs.readFileSync(script, "utf8");
+            assert.ok(!text.includes("laptop"), `${name}: the comment is not in the script's source`);
+            assert.strictEqual(fs.readFileSync(script.replace(/\.ps1$/, ".authorized-key"), "utf8"), `${hostileSshKey()}\n`);
+        }
     });
 });
 

@@ -212,14 +212,22 @@ describe("Windows nodes in the graph (3 nodes)", () => {
         }
     });
 
-    it("no node depends on another node", () => {
+    it("no node depends on another node, but for the upgrade windows' waves", () => {
         const g = run().graph!;
         // the node's own resources (its component's children); checks belong to Validation and may span nodes
-        for (const r of g.doc.resources.filter((x) => /WindowsNode::k8s-win-\d+$/.test(x.parent ?? ""))) {
+        const windows = /-(drain|upgrade|uncordon)$/;
+        for (const r of g.doc.resources.filter((x) => /WindowsNode::k8s-win-\d+$/.test(x.parent ?? "") && !windows.test(x.name))) {
             const own = r.parent!.match(/::(k8s-win-\d+)$/)![1];
             for (const a of g.ancestors(r.urn)) {
                 const other = a.match(/::(k8s-win-\d+)-/);
                 assert.ok(!other || other[1] === own, `${r.name} waits on ${a}`);
+            }
+        }
+        // a window waits on another node only through that node's uncordon (test/upgradeGraph.test.ts)
+        for (const r of g.find(/^k8s-win-\d+-drain$/)) {
+            const own = r.name.replace(/-drain$/, "");
+            for (const u of r.dependsOn.filter((x) => /::k8s-win-\d+-/.test(x) && !x.includes(`::${own}-`))) {
+                assert.match(u, /-uncordon$/, `${r.name} waits on ${u}`);
             }
         }
     });
@@ -236,7 +244,8 @@ describe("Windows nodes in the graph (3 nodes)", () => {
     it("a replaced VM is a blank machine: every command on a host re-runs when that host's VM changes", () => {
         const g = run().graph!;
         for (const r of g.doc.resources.filter((x) => x.type === "command:remote:Command" && !x.name.includes("-check-"))) {
-            const host = /-(podcidr|token)$/.test(r.name) || !r.name.startsWith("k8s-win-") ? "k8s-master-vm" : `${r.name.match(/^(k8s-win-\d+)-/)![1]}-vm`;
+            // podcidr, tokens and a window's drain and uncordon run on the master
+            const host = /-(podcidr|token|drain|uncordon)$/.test(r.name) || !r.name.startsWith("k8s-win-") ? "k8s-master-vm" : `${r.name.match(/^(k8s-win-\d+)-/)![1]}-vm`;
             const triggers = r.inputs.triggers as string[];
             assert.ok(Array.isArray(triggers) && triggers[0].endsWith(`/${host}`), `${r.name}: ${JSON.stringify(triggers)}`);
         }

@@ -30,6 +30,7 @@ export const WINDOWS_51_COMMANDS: Record<string, Allowed> = {
     "Get-ChildItem": cmd("Recurse", "File", "Filter", "ErrorAction", "Force", "Path"),
     "Get-Content": cmd("Raw", "Path"),
     "Get-Item": cmd("Force", "ErrorAction", "Path"),
+    "Get-ItemProperty": cmd("Path", "Name"),
     "Join-Path": cmd("Path", "ChildPath"),
     "Move-Item": cmd("Force", "Path", "Destination"),
     "New-Item": cmd("ItemType", "Force", "Path", "Value"),
