@@ -197,7 +197,10 @@ export function scriptArtifacts(doc: PlanDocument): Artifact[] {
         // a stock Windows VM's user data: the provisioning script its extension runs (gzip, base64)
         if (typeof r.inputs.userData === "string") {
             const script = gunzipSync(Buffer.from(r.inputs.userData, "base64")).toString("utf8");
-            out.push({ path: `scripts/${r.name}.user-data.ps1`, content: script }, ...embeddedFiles(`scripts/${r.name}.user-data`, script));
+            // its parts are the node's own scripts, each with the data it carries
+            const parts = embeddedFiles(`scripts/${r.name}.user-data`, script);
+            const carried = parts.filter((f) => f.path.endsWith(".ps1")).flatMap((f) => embeddedFiles(f.path.replace(/\.ps1$/, ""), f.content));
+            out.push({ path: `scripts/${r.name}.user-data.ps1`, content: script }, ...parts, ...carried);
         }
     }
     // A VM extension's command is a script too (the runner of the provisioning script).

@@ -112,6 +112,8 @@ const vxlanWindowsInterop: StackValidationPolicy = {
 
 /** Command names that handle secrets (tokens, kubeconfigs, joins). */
 const SECRET_STEPS = /(-token|-kubeconfig|-kubeconfigs|-join)$/;
+/** Commands whose stdin is no secret: an upgrade window's drain reads the names of the binaries a node staged. */
+const PLAIN_STDIN_STEPS = /-drain$/;
 
 const secretCommands: ResourceValidationPolicy = {
     name: "secret-commands-stay-secret",
@@ -121,7 +123,7 @@ const secretCommands: ResourceValidationPolicy = {
         if (args.type !== "command:remote:Command" && args.type !== "command:local:Command") {
             return;
         }
-        if (args.props.stdin === undefined && !SECRET_STEPS.test(args.name)) {
+        if ((args.props.stdin === undefined || PLAIN_STDIN_STEPS.test(args.name)) && !SECRET_STEPS.test(args.name)) {
             return;
         }
         if (args.props.logging !== "none") {
