@@ -10,7 +10,7 @@
 // table and the critical path of the typical one-node run, and writes out/bench.json.
 // It also models an upgrade by config (plan/upgradeModel.ts): the time a Kubernetes patch upgrade
 // of N Windows nodes takes and the share of nodes out of service, for maxUnavailable 1 and 5, and
-// what the upgrade steps add to a first `pulumi up` when they only check.
+// what the upgrade steps add to a first `pulumi up`, where they run nothing (no `create`).
 // Exit 1 when two evaluations of one stack differ. Options: --help, --quick (1 and 10 only), --runs N.
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -63,7 +63,7 @@ interface Row {
     planInputsDigest: string;
     /**
      * What the upgrade steps (the master's upgrade, each node's drain, upgrade and uncordon, at
-     * maxUnavailable 1) add to a first `pulumi up` when they only check, per image kind: p50
+     * maxUnavailable 1) add to a first `pulumi up`, where they run nothing (no `create`), per image kind: p50
      * minutes to the end of `pulumi up` without and with them (recommended --parallel; "without":
      * the same plan with those steps taking no time).
      */
@@ -295,7 +295,7 @@ function main(): number {
         ["nodes", "maxUnavailable", "pulumi up", "node phase p50", "peak share out", "mean share out", "node-minutes out"],
         upgrades.map((u) => [String(u.windowsNodes), String(u.maxUnavailable), `${u.p50.toFixed(1)} / ${u.p90.toFixed(1)}`, u.nodePhaseP50.toFixed(1), `${(u.peakShareUnavailable * 100).toFixed(1)}%`, `${(u.meanShareUnavailable * 100).toFixed(1)}%`, u.nodeMinutesOutP50.toFixed(1)]),
     );
-    out(`\nWhat the upgrade steps cost a first pulumi up (each only checks; the windows chained at maxUnavailable 1; rec. --parallel), minutes to the end of pulumi up (paired runs: the same durations for the other steps):\n`);
+    out(`\nWhat the upgrade steps cost a first pulumi up (no create: each one provider call; the windows chained at maxUnavailable 1; rec. --parallel), minutes to the end of pulumi up (paired runs: the same durations for the other steps):\n`);
     table(
         ["nodes", "image", "upgrade steps", "without", "with", "added p50 / p90"],
         rows.flatMap((r) =>

@@ -10,7 +10,7 @@ import { AddressPlan, NodeAddress } from "./addressing";
 import { torBridgeConf, torMasqueradeScript } from "./manifests/cni";
 import * as linux from "./scripts/linux";
 import * as upgrade from "./scripts/upgrade";
-import { hostCommand, SECRET_COMMAND } from "./hostCommand";
+import { hostCommand, SECRET_COMMAND, upgradeStep } from "./hostCommand";
 import { TopologySpec } from "./topology";
 import { checkVersion } from "./validate";
 
@@ -140,11 +140,17 @@ export class LinuxMaster extends pulumi.ComponentResource {
                 { dependsOn: [prepare], customTimeouts: { create: "20m", update: "20m" } },
             );
         }
-        // A kubernetesVersion change: the control plane first, in kubeadm's order; a no-op costing
-        // seconds when it already runs the target. Never on an existing cluster's control plane.
+        // A kubernetesVersion change: the control plane first, in kubeadm's order. An upgrade step
+        // (UPGRADE_STEP): nothing runs when it is created, as init installs the target; its script
+        // runs when a later version change alters it. Never on an existing cluster's control plane.
         this.upgrade = args.existingCluster
             ? undefined
-            : run("upgrade", upgrade.renderMasterUpgrade({ kubernetesVersion: args.kubernetesVersion, nodeName: m.name }), {}, { dependsOn: [this.init], customTimeouts: { create: "45m", update: "45m" } });
+            : hostCommand(
+                  `${name}-upgrade`,
+                  host,
+                  { connection: this.connection, ...upgradeStep(upgrade.renderMasterUpgrade({ kubernetesVersion: args.kubernetesVersion, nodeName: m.name })) },
+                  { parent: this, dependsOn: [this.init], customTimeouts: { update: "45m" } },
+              );
         // The admin kubeconfig is a secret from the moment it exists: no logs, secret stdout.
         const read = run(
             "kubeconfig",
@@ -174,7 +180,7 @@ export class LinuxMaster extends pulumi.ComponentResource {
     }
 
     /** A command that runs on the master once the control plane is up. */
-    onMaster(name: string, args: Partial<command.remote.CommandArgs> & { create: pulumi.Input<string> }, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    onMaster(name: string, args: Partial<command.remote.CommandArgs> & ({ create: pulumi.Input<string> } | { update: pulumi.Input<string> }), opts: pulumi.CustomResourceOptions): command.remote.Command {
         const dependsOn = opts.dependsOn ? ([] as pulumi.Input<pulumi.Resource>[]).concat(opts.dependsOn as pulumi.Input<pulumi.Resource>[]) : [];
         return hostCommand(name, this.host, { connection: this.connection, ...args }, { ...opts, dependsOn: [this.init, ...dependsOn] });
     }

@@ -6,7 +6,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { pollingConnection, WindowsHost } from "../machines/host";
 import { AddressPlan, NodeAddress } from "./addressing";
-import { hostCommand, SECRET_COMMAND } from "./hostCommand";
+import { hostCommand, SECRET_COMMAND, upgradeStep } from "./hostCommand";
 import { LinuxMaster } from "./linuxMaster";
 import { flannelNetConf } from "./manifests/cni";
 import { nodeRuntimeInput, renderProvisionedReady } from "./scripts/provision";
@@ -146,20 +146,33 @@ export class WindowsNode extends pulumi.ComponentResource {
 
         // The upgrade window (a version change staged by prepare-runtime on a joined node): drain →
         // upgrade → uncordon, after the control plane's upgrade and the window of the node
-        // maxUnavailable places before this one. With nothing staged each step only checks.
+        // maxUnavailable places before this one. Upgrade steps (upgradeStep): nothing runs when
+        // they are created (the join installed the target); each runs when what prepare-runtime
+        // staged, or the version set, changes.
         const window = { node: node.name, versions: args.versions };
-        // the drain reads what prepare-runtime staged: names of binaries, no secret
+        // what prepare-runtime staged: names of binaries, no secret
+        const staged = pulumi.unsecret(this.prepareRuntime.stdout).apply(upgrade.stagedStdin);
+        const stagedMark = staged.apply((names) => digest(names));
         this.drain = args.master.onMaster(
             `${name}-drain`,
-            { create: upgrade.renderWindowsDrain(window), stdin: pulumi.unsecret(this.prepareRuntime.stdout).apply(upgrade.stagedStdin) },
+            { ...upgradeStep(upgrade.renderWindowsDrain(window)), stdin: staged },
             {
                 parent: this,
                 dependsOn: [this.join, this.prepareRuntime, ...(args.master.upgrade ? [args.master.upgrade] : []), ...(args.windowAfter ?? [])],
-                customTimeouts: { create: "15m", update: "15m" },
+                customTimeouts: { update: "15m" },
             },
         );
-        this.nodeUpgrade = run("upgrade", upgrade.renderNodeUpgrade(window), {}, { dependsOn: [this.drain], customTimeouts: { create: "20m", update: "20m" } });
-        this.uncordon = args.master.onMaster(`${name}-uncordon`, { create: upgrade.renderWindowsUncordon(window) }, { parent: this, dependsOn: [this.nodeUpgrade], customTimeouts: { create: "15m", update: "15m" } });
+        this.nodeUpgrade = hostCommand(
+            `${name}-upgrade`,
+            host,
+            { connection, update: stagedMark.apply((mark) => powershellCommand(upgradeStep(upgrade.renderNodeUpgrade(window), mark).update)) },
+            { parent: this, dependsOn: [this.drain], customTimeouts: { update: "20m" } },
+        );
+        this.uncordon = args.master.onMaster(
+            `${name}-uncordon`,
+            { update: stagedMark.apply((mark) => upgradeStep(upgrade.renderWindowsUncordon(window), mark).update) },
+            { parent: this, dependsOn: [this.nodeUpgrade], customTimeouts: { update: "15m" } },
+        );
 
         this.registerOutputs({ name: node.name, privateIp: node.privateIp, podCidr: node.podCidr });
     }

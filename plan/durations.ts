@@ -117,12 +117,6 @@ export const DURATIONS: DurationRule[] = [
         basis: estimate("downloads (~300 MB: containerd, kubelet, kubeadm, kube-proxy, flanneld, CNI, nssm), checksums, services, the pause image"),
         prebuilt: { spread: s(0.5, 1), basis: estimate("checksums of the binaries in the image, config files, services; nothing downloaded or pulled") },
     },
-    // The upgrade steps on a first pulumi up, when there is nothing to upgrade (components/scripts/upgrade.ts):
-    // each only checks. A real upgrade's durations are UPGRADE_DURATIONS (plan/upgradeModel.ts).
-    { type: /Command$/, name: /master-upgrade$/, stock: s(0.1, 0.2), basis: estimate("nothing to upgrade: one SSH session on the master reads the versions (manifest, packages, a few kubectl reads) and exits") },
-    { type: /Command$/, name: /win-\d+-drain$/, stock: s(0.05, 0.1), basis: estimate("nothing staged: one SSH session on the master, no API call") },
-    { type: /Command$/, name: /win-\d+-upgrade$/, stock: s(0.1, 0.2), basis: estimate("nothing staged: SSH through the master and a Windows PowerShell start on the node, one Test-Path") },
-    { type: /Command$/, name: /win-\d+-uncordon$/, stock: s(0.05, 0.1), basis: estimate("the node is Ready at the target: one SSH session on the master, a few kubectl reads") },
     { type: /Command$/, name: /-join$/, stock: s(1.5, 2.5), basis: estimate("kubeadm join itself takes seconds; then the services start, flannel creates its HNS network and the node turns Ready") },
     { type: /Command$/, name: /-check-/, stock: s(0.3, 0.6), basis: estimate("a handful of pings and HTTP requests") },
     { type: /Command$/, stock: s(0.1, 0.2), basis: estimate("short kubectl/kubeadm calls on the master (podcidr, token, kubeconfig)") },
@@ -171,6 +165,22 @@ export const PROVISION_REBOOT = {
     as: { type: "command:remote:Command", name: "provision-features-ready" } as Pick<PlanResource, "type" | "name">,
     delay: s(REBOOT_DELAY_SECONDS / 60, REBOOT_DELAY_SECONDS / 60),
 };
+
+/**
+ * A remote command with no `create` (the upgrade steps: components/hostCommand.ts upgradeStep) on
+ * the run that creates it: pulumi-command's Create returns before it connects, so the step is one
+ * provider call and holds no SSH session; its script runs only on a later version change
+ * (UPGRADE_DURATIONS, plan/upgradeModel.ts).
+ */
+export const CREATELESS: { spread: Spread; basis: Basis } = {
+    spread: s(0.005, 0.01),
+    basis: estimate(
+        "one provider call that returns without connecting (pulumi/pulumi-command provider/pkg/provider/remote/command.go Create: `if state.Create == nil { return id, state, nil }`): the engine's gRPC round trip, well under a second",
+    ),
+};
+
+/** A remote command that runs nothing when it is created. */
+export const isCreateless = (r: Pick<PlanResource, "type" | "inputs">) => r.type === "command:remote:Command" && typeof r.inputs.create !== "string";
 
 /** Steps with no rule (none today) take this long. */
 const FALLBACK: { spread: Spread; basis: Basis } = { spread: s(0.1, 0.2), basis: estimate("no rule matches: a short step") };

@@ -2,7 +2,7 @@
 // (plan/durations.ts), scheduled on the plan's graph the way the engine runs it, with the limits
 // that serialize real runs (plan/limits.ts). A fixed seed gives the same figures every time.
 import { PlanDocument } from "./evaluate";
-import { BACKGROUND_PULL, Basis, ImageKind, isProvisionExtension, isSourced, PROVISION_REBOOT, provisionSpread, Spread, stepSpread } from "./durations";
+import { BACKGROUND_PULL, Basis, CREATELESS, ImageKind, isCreateless, isProvisionExtension, isSourced, PROVISION_REBOOT, provisionSpread, Spread, stepSpread } from "./durations";
 import { AZURE_BUCKETS, MASTER_MAX_STARTUPS, MaxStartups, maxStartupsDropChance, SSH_HANDSHAKE_MINUTES, SSH_RETRY_MINUTES, TokenBucket, TokenBucketSpec } from "./limits";
 
 export interface ModelStep {
@@ -45,15 +45,17 @@ export function buildModel(doc: PlanDocument, kind: ImageKind, buckets: TokenBuc
     const provisioned = new Set(doc.resources.filter(isProvisionExtension).map((r) => r.name.slice(0, -"-provision".length)));
     const secondRun = (name: string) => provisioned.has(name.replace(/-prepare-runtime$/, "")) && name.endsWith("-prepare-runtime");
     const steps: ModelStep[] = doc.resources.map((r) => {
-        const { spread, basis } = secondRun(r.name) ? stepSpread(r, "prebuilt") : stepSpread(r, kind);
+        const createless = isCreateless(r);
+        const { spread, basis } = createless ? CREATELESS : secondRun(r.name) ? stepSpread(r, "prebuilt") : stepSpread(r, kind);
         return {
             name: r.name,
             type: r.type,
             deps: r.dependsOn.map((d) => index.get(d)).filter((i): i is number => i !== undefined),
             spread,
             basis,
-            slot: spread.median > 0,
-            ssh: r.type === "command:remote:Command",
+            // a step that runs nothing when created holds neither a slot's real work nor an SSH session
+            slot: spread.median > 0 && !createless,
+            ssh: r.type === "command:remote:Command" && !createless,
             buckets: buckets.flatMap((b, i) => (b.types.test(r.type) ? [i] : [])),
         };
     });

@@ -2,12 +2,12 @@
 // the graph is built from (components/scripts/upgrade.ts upgradeEdges), each step's duration drawn
 // from its distribution, scheduled as the engine runs them (plan/montecarlo.ts runOnce). It reports
 // the time an upgrade of N Windows nodes takes and the share of nodes out of service over it, and
-// what the upgrade steps cost a first `pulumi up`, when each only checks.
+// what the upgrade steps cost a first `pulumi up`, where they run nothing.
 //
 // Nothing here is measured: every duration is an estimate that says why, as in plan/durations.ts.
 import { MASTER_NAME } from "../components/addressing";
 import { StepEdge, upgradeEdges } from "../components/scripts/upgrade";
-import { Basis, Spread, stepSpread } from "./durations";
+import { Basis, CREATELESS, Spread } from "./durations";
 import { Model, ModelStep, percentile, RunOptions, runOnce, sampleSpread, seededRandom } from "./montecarlo";
 
 const s = (median: number, p90: number): Spread => ({ median, p90 });
@@ -148,8 +148,8 @@ export function simulateUpgrade(model: Model, runs: number, seed: number): Upgra
 }
 
 /**
- * A first `pulumi up`'s model with the upgrade steps added as the graph will hold them (each only
- * checks: plan/durations.ts has their first-up durations), unless the plan has them already. The
+ * A first `pulumi up`'s model with the upgrade steps added as the graph holds them (nothing runs
+ * when they are created: plan/durations.ts CREATELESS), unless the plan has them already. The
  * difference to the model without them is what the upgrade steps cost a first `pulumi up`.
  */
 export function withUpgradeSteps(base: Model, maxUnavailable: number, master = MASTER_NAME): Model {
@@ -163,9 +163,10 @@ export function withUpgradeSteps(base: Model, maxUnavailable: number, master = M
     for (const e of edges) {
         for (const name of [e.from, e.to]) {
             if (!index.has(name)) {
-                const { spread, basis } = stepSpread({ type: "command:remote:Command", name });
+                // as the graph holds them: nothing runs when they are created (plan/durations.ts CREATELESS)
+                const { spread, basis } = CREATELESS;
                 index.set(name, steps.length);
-                steps.push({ name, type: "command:remote:Command", deps: [], spread, basis, slot: spread.median > 0, ssh: true, buckets: [] });
+                steps.push({ name, type: "command:remote:Command", deps: [], spread, basis, slot: false, ssh: false, buckets: [] });
             }
         }
         const to = steps[index.get(e.to)!];

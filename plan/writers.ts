@@ -183,7 +183,7 @@ export interface Artifact {
 
 const COMMAND_TYPES = new Set(["command:remote:Command", "command:local:Command"]);
 
-/** One script per command step (create, and delete where set), decoded to the text that runs. */
+/** One script per command step (create or update, and delete where set), decoded to the text that runs. */
 export function scriptArtifacts(doc: PlanDocument): Artifact[] {
     const out: Artifact[] = [];
     // A VM's custom data is the first thing that runs on it (the master's cloud-init); on a
@@ -213,13 +213,14 @@ export function scriptArtifacts(doc: PlanDocument): Artifact[] {
         }
     }
     for (const r of doc.resources.filter((x) => COMMAND_TYPES.has(x.type))) {
-        for (const step of ["create", "delete"] as const) {
+        for (const step of ["create", "update", "delete"] as const) {
             const text = r.inputs[step];
             if (typeof text !== "string" || text === "") {
                 continue;
             }
             const ps = decodePowerShell(text);
-            const suffix = step === "create" ? "" : ".delete";
+            // an upgrade step has only `update` (hostCommand.ts upgradeStep): that is its script
+            const suffix = step === "delete" ? ".delete" : step === "update" && typeof r.inputs.create === "string" ? ".update" : "";
             out.push(
                 ...(ps !== undefined
                     ? [{ path: `scripts/${r.name}${suffix}.ps1`, content: ps }, ...embeddedFiles(`scripts/${r.name}${suffix}`, ps)]

@@ -6,7 +6,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as linux from "../components/scripts/linux";
+import { upgradeStep } from "../components/hostCommand";
 import { upgradeEdges } from "../components/scripts/upgrade";
+import { UPGRADE_STEP } from "../plan/upgradeModel";
 import { cachedPlan } from "./planRun";
 import { sandbox } from "./shell";
 
@@ -35,6 +37,31 @@ describe("upgrade steps in the graph", () => {
             }
         });
     }
+
+    it("upgrade steps run nothing when created (no create) and run their script when a version change alters it (update, no replacement)", () => {
+        const before = cachedPlan(["--config", "windowsNodeCount=2"]);
+        const after = cachedPlan(["--config", "windowsNodeCount=2", "--config", "kubernetesVersion=1.35.5"]);
+        assert.strictEqual(before.code, 0, before.stderr);
+        assert.strictEqual(after.code, 0, after.stderr);
+        const steps = before.graph!.find(UPGRADE_STEP);
+        assert.deepStrictEqual(steps.map((r) => r.name).sort(), ["k8s-master-upgrade", "k8s-win-1-drain", "k8s-win-1-uncordon", "k8s-win-1-upgrade", "k8s-win-2-drain", "k8s-win-2-uncordon", "k8s-win-2-upgrade"]);
+        for (const r of steps) {
+            assert.strictEqual(r.inputs.create, undefined, `${r.name} has no create: pulumi-command's Create then runs nothing`);
+            assert.strictEqual(typeof r.inputs.update, "string", r.name);
+            const next = after.graph!.one(r.name);
+            assert.notStrictEqual(next.inputs.update, r.inputs.update, `${r.name}: the new version changes its script, so its update runs`);
+            assert.deepStrictEqual(next.inputs.triggers, r.inputs.triggers, `${r.name}: same triggers, so an update, not a replacement`);
+        }
+        // the plan writes an upgrade step's script under the step's name
+        assert.ok(fs.existsSync(path.join(before.out, "scripts", "k8s-master-upgrade.sh")));
+        assert.ok(fs.existsSync(path.join(before.out, "scripts", "k8s-win-1-upgrade.ps1")));
+    });
+
+    it("upgradeStep: the marker is a comment of hex, and nothing else gets in", () => {
+        assert.deepStrictEqual(upgradeStep("echo hi\n"), { update: "echo hi\n" });
+        assert.deepStrictEqual(upgradeStep("echo hi", "0af3"), { update: "echo hi\n# staged: 0af3\n" });
+        assert.throws(() => upgradeStep("echo hi", "0a\nrm -rf /"), /hex/);
+    });
 
     it("an existing cluster: no control-plane upgrade; node windows still drain and uncordon the stack's own nodes", () => {
         const run = cachedPlan(["--stack", "existing"]);
