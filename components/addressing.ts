@@ -124,14 +124,43 @@ export interface AddressInput {
      * Existing machines: their given addresses and names (Windows host i is node i, 1-based, in
      * list order). Absent: the Azure layout (master `.4`, Windows node i `.10+i` of the first /24).
      */
-    hosts?: { master: string; windows: ReadonlyArray<{ name: string; address: string }> };
+    hosts?: { master: string; windows: ReadonlyArray<{ name: string; address: string; podSubnet?: string }> };
     /**
      * An existing cluster allocates pod /24s to its own nodes from the bottom of the pod CIDR
      * (kubernetes/kubernetes pkg/controller/nodeipam/ipam/cidrset/cidr_set.go: the lowest free
-     * block from nextCandidate). Windows host i then takes the i-th /24 from the top, which the
-     * allocator accepts as preset (range_allocator.go occupyCIDRs) and reaches last.
+     * block from nextCandidate). Windows hosts then take theirs counted from the top (hostPodSlot),
+     * which the allocator accepts as preset (range_allocator.go occupyCIDRs) and reaches last.
      */
     podCidrsFromTop?: boolean;
+}
+
+/**
+ * An existing host's pod /24, by its place in the pod CIDR: derived from the host's own address
+ * (its host number in the node network), never from its place in the windowsHosts list, so
+ * removing or reordering hosts leaves every other host's /24 as it is (a node's podCIDR never
+ * changes once set). Host number h takes /24 number h (the master keeps number 0, a network
+ * address no host has), or, counted from the top for an existing cluster, number count − 1 − h.
+ * Undefined when the pod CIDR has no such /24 (a node network wider than the pod CIDR's /24
+ * count): such a host needs its podSubnet given.
+ */
+export function hostPodSlot(nodeNetwork: Cidr, pods: Cidr, address: string, fromTop: boolean): number | undefined {
+    const ip = parseCidr(`${address}/32`);
+    if (!ip || !contains(nodeNetwork, ip)) {
+        return undefined;
+    }
+    const h = Number(ip.first - nodeNetwork.first);
+    const count = subnetCount(pods, NODE_POD_PREFIX);
+    const slot = fromTop ? count - 1 - h : h;
+    return slot >= 1 && slot < count ? slot : undefined;
+}
+
+/** The index of a /24 inside the pod CIDR, or undefined when it is not one of its /24s. */
+export function podSlotOf(pods: Cidr, subnet: string): number | undefined {
+    const c = parseCidr(subnet);
+    if (!c || c.prefix !== NODE_POD_PREFIX || !isNetworkAddress(c) || !contains(pods, c)) {
+        return undefined;
+    }
+    return Number((c.first - pods.first) >> BigInt(32 - NODE_POD_PREFIX));
 }
 
 /** Node names, derived once: Windows computer names are at most 15 characters. */
@@ -175,7 +204,13 @@ export function planAddresses(input: AddressInput): AddressPlan {
     const nodeSubnetCidr = hosts ? networkForm(vnet) : subnetAt(vnet, Math.max(NODE_SUBNET_PREFIX, vnet.prefix), 0);
     const nodeSubnet = must(nodeSubnetCidr, "vnetCidr");
     const windows: NodeAddress[] = hosts
-        ? hosts.windows.map((h, i) => node(i + 1, "windows", h.name, h.address, pods, input.podCidrsFromTop ? subnetCount(pods, NODE_POD_PREFIX) - 1 - i : undefined))
+        ? hosts.windows.map((h, i) => {
+              const slot = h.podSubnet !== undefined ? podSlotOf(pods, h.podSubnet) : hostPodSlot(nodeSubnet, pods, h.address, input.podCidrsFromTop ?? false);
+              if (slot === undefined) {
+                  throw new RangeError(`windowsHosts[${i}] (${h.name}): no pod /24 for ${h.podSubnet ?? h.address} in ${pods.text}`);
+              }
+              return node(i + 1, "windows", h.name, h.address, pods, slot);
+          })
         : Array.from({ length: input.windowsNodeCount }, (_, i) => node(i + 1, "windows", windowsNodeName(i + 1), hostAt(nodeSubnet, WINDOWS_HOST_BASE + i + 1), pods));
     return {
         vnetCidr: networkForm(vnet),

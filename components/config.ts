@@ -15,6 +15,9 @@ import {
     overlaps,
     parseCidr,
     subnetCount,
+    hostPodSlot,
+    podSlotOf,
+    subnetAt,
 } from "./addressing";
 import { privateKeyProblem, publicKeyProblem } from "./sshKeys";
 import { CONTAINERD_MIN_MAJOR, FLANNEL_CNI_VERSION, KUBERNETES_MINORS, kubernetesMinor, parseVersion, SEMVER, WINDOWS_SERVER, WindowsServerRelease, WindowsServerVersion } from "./versions";
@@ -44,6 +47,11 @@ export interface WindowsHostEntry {
     address: string;
     /** SSH user; defaults to adminUsername. */
     user: string;
+    /**
+     * Its pod /24 inside podCidr; defaults to the one its address gives (addressing.ts hostPodSlot:
+     * host number h of nodeSubnet takes the h-th /24, counted from the top for an existing cluster).
+     */
+    podSubnet?: string;
 }
 export type ValidationMode = (typeof VALIDATION_MODES)[number];
 
@@ -119,7 +127,7 @@ export const KEYS: Record<keyof ClusterConfig, KeySpec> = {
     masterAddress: { kind: "string", default: "", description: "machines existing: the Linux control-plane host's address, reached by SSH (required there)." },
     masterUser: { kind: "string", default: "", description: "machines existing: SSH user on the master (sudo without a password); defaults to adminUsername." },
     existingCluster: { kind: "boolean", default: false, description: "machines existing: the master already runs a kubeadm cluster; read it, never prepare or init it." },
-    windowsHosts: { kind: "array", default: [], description: "machines existing: the Windows Server 2022/2025 hosts, each {name, address, user?} (user defaults to adminUsername)." },
+    windowsHosts: { kind: "array", default: [], description: "machines existing: the Windows Server 2022/2025 hosts, each {name, address, user?, podSubnet?} (user defaults to adminUsername; podSubnet to the /24 the address gives)." },
     nodeSubnet: { kind: "string", default: "", description: "machines existing: the hosts' network (CIDR); host-gw and tor need every host on it (required there)." },
     sshProxy: { kind: "string", default: "none", description: "machines existing: none (reach each Windows host directly) or master (through the master, as on Azure)." },
     topology: { kind: "string", default: "vxlan", description: "Pod network topology: vxlan, host-gw or tor." },
@@ -364,9 +372,12 @@ function windowsHostsOf(raw: unknown, adminUsername: string, bad: (key: string, 
             return;
         }
         const e = entry as Record<string, unknown>;
-        const unknownFields = Object.keys(e).filter((k) => !["name", "address", "user"].includes(k));
+        const unknownFields = Object.keys(e).filter((k) => !["name", "address", "user", "podSubnet"].includes(k));
         if (unknownFields.length > 0) {
-            bad("windowsHosts", `${at} has unknown field(s) ${unknownFields.join(", ")}; an entry has name, address and optionally user.`);
+            bad("windowsHosts", `${at} has unknown field(s) ${unknownFields.join(", ")}; an entry has name, address and optionally user and podSubnet.`);
+        }
+        if (e.podSubnet !== undefined && typeof e.podSubnet !== "string") {
+            bad("windowsHosts", `${at}.podSubnet is not a /24 like 10.244.21.0/24.`);
         }
         const name = typeof e.name === "string" ? e.name : "";
         const address = typeof e.address === "string" ? e.address : "";
@@ -380,7 +391,7 @@ function windowsHostsOf(raw: unknown, adminUsername: string, bad: (key: string, 
         if (!/^[A-Za-z0-9_][-A-Za-z0-9_.]{0,63}$/.test(user)) {
             bad("windowsHosts", `${at}.user ${show(String(e.user ?? ""))} is not a user name like Administrator.`);
         }
-        hosts.push({ name, address, user });
+        hosts.push({ name, address, user, ...(typeof e.podSubnet === "string" ? { podSubnet: e.podSubnet } : {}) });
     });
     return hosts;
 }
@@ -624,6 +635,35 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
         if (room < nodes) {
             bad("podCidr", `${show(pod.text)} holds ${room} /24 subnet(s) but the cluster needs one per node (${nodes}); use a larger block such as 10.244.0.0/16.`);
         }
+    }
+    // existing hosts: each one's pod /24, stable whatever the list's order (addressing.ts hostPodSlot)
+    if (existing && pod && nodeSubnet && isNetworkAddress(nodeSubnet)) {
+        const taken = new Map<number, string>(bool("existingCluster") ? [] : [[0, "the master"]]);
+        windowsHosts.forEach((h, i) => {
+            const at = `windowsHosts[${i}] (${h.name})`;
+            let slot: number | undefined;
+            if (h.podSubnet !== undefined) {
+                slot = podSlotOf(pod, h.podSubnet);
+                if (slot === undefined) {
+                    bad("windowsHosts", `${at}.podSubnet ${show(h.podSubnet)} is not a /24 network inside podCidr ${pod.text}, e.g. ${subnetAt(pod, NODE_POD_PREFIX, 1)}.`);
+                    return;
+                }
+            } else if (isIpv4(h.address)) {
+                slot = hostPodSlot(nodeSubnet, pod, h.address, bool("existingCluster"));
+                if (slot === undefined) {
+                    bad("windowsHosts", `${at}: its address ${h.address} gives no pod /24 in podCidr ${pod.text} (host number h of nodeSubnet ${nodeSubnet.text} takes /24 number h${bool("existingCluster") ? " from the top" : ""}, and ${pod.text} holds ${subnetCount(pod, NODE_POD_PREFIX)}); give it one with podSubnet, e.g. { name: ${h.name}, address: ${h.address}, podSubnet: <a free /24 of ${pod.text}> }, or use a larger podCidr.`);
+                    return;
+                }
+            }
+            if (slot === undefined) {
+                return;
+            }
+            const other = taken.get(slot);
+            if (other) {
+                bad("windowsHosts", `${at} gets pod /24 ${subnetAt(pod, NODE_POD_PREFIX, slot)}, which ${other} has; give one of them another podSubnet.`);
+            }
+            taken.set(slot, at);
+        });
     }
     if (vnet && given("vnetCidr")) {
         if (vnet.prefix > NODE_SUBNET_PREFIX) {

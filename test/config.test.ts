@@ -458,14 +458,57 @@ describe("config: existing machines", () => {
         ]);
         const plan = planAddresses(addressInput(cfg));
         assert.strictEqual(plan.master.privateIp, "192.0.2.10");
-        assert.deepStrictEqual(plan.windows.map((n) => [n.name, n.privateIp, n.podCidr]), [["win-a", "192.0.2.21", "10.244.1.0/24"], ["win-b", "192.0.2.22", "10.244.2.0/24"]]);
+        // a host's pod /24 follows its address: host number 21 of nodeSubnet takes the 21st /24
+        assert.deepStrictEqual(plan.windows.map((n) => [n.name, n.privateIp, n.podCidr]), [["win-a", "192.0.2.21", "10.244.21.0/24"], ["win-b", "192.0.2.22", "10.244.22.0/24"]]);
+        assert.strictEqual(plan.master.podCidr, "10.244.0.0/24");
         assert.strictEqual(plan.vnetCidr, "192.0.2.0/24");
     });
 
-    it("an existing cluster: Windows pod /24s from the top of the pod CIDR, clear of the cluster's own allocations", () => {
+    it("an existing cluster: Windows pod /24s counted from the top of the pod CIDR, clear of the cluster's own allocations", () => {
         const cfg = parseConfig({ ...EXISTING, ...keys, "hybrid-k8s:existingCluster": "true" }, { mode: "up" });
         const plan = planAddresses(addressInput(cfg));
-        assert.deepStrictEqual(plan.windows.map((n) => n.podCidr), ["10.244.255.0/24", "10.244.254.0/24"]);
+        assert.deepStrictEqual(plan.windows.map((n) => n.podCidr), ["10.244.234.0/24", "10.244.233.0/24"]);
+    });
+
+    for (const existingCluster of ["false", "true"]) {
+        it(`removing or reordering hosts leaves every other host's pod /24 as it is (existingCluster ${existingCluster})`, () => {
+            const hosts = [
+                { name: "win-a", address: "192.0.2.21" },
+                { name: "win-b", address: "192.0.2.22" },
+                { name: "win-c", address: "192.0.2.30" },
+            ];
+            const podsOf = (list: typeof hosts) => {
+                const cfg = parseConfig({ ...EXISTING, ...keys, "hybrid-k8s:existingCluster": existingCluster, "hybrid-k8s:windowsHosts": JSON.stringify(list) }, { mode: "up" });
+                return new Map(planAddresses(addressInput(cfg)).windows.map((n) => [n.name, n.podCidr]));
+            };
+            const all = podsOf(hosts);
+            for (const list of [hosts.slice(1), [hosts[0], hosts[2]], [...hosts].reverse()]) {
+                for (const [name, cidr] of podsOf(list)) {
+                    assert.strictEqual(cidr, all.get(name), name);
+                }
+            }
+        });
+    }
+
+    it("a host's podSubnet is its pod /24; one outside podCidr, or one another host has, is refused naming windowsHosts", () => {
+        const given = JSON.stringify([{ name: "win-a", address: "192.0.2.21", podSubnet: "10.244.7.0/24" }, { name: "win-b", address: "192.0.2.22" }]);
+        const cfg = parseConfig({ ...EXISTING, ...keys, "hybrid-k8s:windowsHosts": given }, { mode: "up" });
+        assert.deepStrictEqual(planAddresses(addressInput(cfg)).windows.map((n) => n.podCidr), ["10.244.7.0/24", "10.244.22.0/24"]);
+        const refused = (list: unknown[], message: RegExp) => {
+            const found = issuesOf({ "hybrid-k8s:windowsHosts": JSON.stringify(list) }).filter((i) => i.key === "windowsHosts");
+            assert.ok(found.some((i) => message.test(i.message)), JSON.stringify(found));
+        };
+        refused([{ name: "win-a", address: "192.0.2.21", podSubnet: "10.245.0.0/24" }], /podSubnet "10\.245\.0\.0\/24" is not a \/24 network inside podCidr 10\.244\.0\.0\/16/);
+        refused([{ name: "win-a", address: "192.0.2.21", podSubnet: "10.244.7.0/23" }], /is not a \/24 network/);
+        refused([{ name: "win-a", address: "192.0.2.21", podSubnet: "10.244.22.0/24" }, { name: "win-b", address: "192.0.2.22" }], /gets pod \/24 10\.244\.22\.0\/24, which windowsHosts\[0\] \(win-a\) has/);
+        refused([{ name: "win-a", address: "192.0.2.21", podSubnet: "10.244.0.0/24" }], /which the master has/);
+    });
+
+    it("a node network wider than the pod CIDR's /24 count: a host past it needs its podSubnet, and is told so", () => {
+        const wide = { "hybrid-k8s:nodeSubnet": "192.0.0.0/22", "hybrid-k8s:masterAddress": "192.0.0.10", "hybrid-k8s:podCidr": "10.244.0.0/16" };
+        const found = issuesOf({ ...wide, "hybrid-k8s:windowsHosts": JSON.stringify([{ name: "win-a", address: "192.0.1.21" }]) }).filter((i) => i.key === "windowsHosts");
+        assert.ok(found.some((i) => /address 192\.0\.1\.21 gives no pod \/24 in podCidr 10\.244\.0\.0\/16 .* give it one with podSubnet/.test(i.message)), JSON.stringify(found));
+        assert.deepStrictEqual(issuesOf({ ...wide, "hybrid-k8s:windowsHosts": JSON.stringify([{ name: "win-a", address: "192.0.1.21", podSubnet: "10.244.9.0/24" }]) }), []);
     });
 
     const cases: Array<[string, Record<string, string | undefined>, string, RegExp]> = [

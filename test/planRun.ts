@@ -38,7 +38,8 @@ export const EXISTING_LIKE = [
     "--config", "nodeSubnet=10.240.0.0/24",
     "--config", "adminUsername=azureuser",
     "--config", "masterUser=azureuser",
-    "--config", `windowsHosts=${JSON.stringify([{ name: "k8s-win-1", address: "10.240.0.11" }])}`,
+    // the Azure path's k8s-win-1: its address, and its pod /24 (given: an existing host's comes from its address)
+    "--config", `windowsHosts=${JSON.stringify([{ name: "k8s-win-1", address: "10.240.0.11", podSubnet: "10.244.1.0/24" }])}`,
 ];
 /** The example stack as it is, and each topology on existing machines with and without an existing cluster. */
 export const EXISTING_PLANS: string[][] = [

@@ -2,7 +2,7 @@
 // (read-only, before any host is touched), the undo of what the steps installed (run on destroy,
 // leaving the machine usable), the one-time OpenSSH script a user runs on each Windows host, and
 // the routes a top-of-rack switch needs. Pure: typed inputs in, script text or data out.
-import { ipOf, isNetworkAddress, NODE_POD_PREFIX, overlaps, parseCidr } from "../addressing";
+import { isNetworkAddress, NODE_POD_PREFIX, overlaps, parseCidr } from "../addressing";
 import { TOPOLOGIES, Topology } from "../config";
 import { topologySpec, TopologySpec, VXLAN_PORT, VXLAN_VNI } from "../topology";
 import { KUBERNETES_MINORS } from "../versions";
@@ -104,7 +104,7 @@ problems=()
 refuse() { problems+=("$1"); }
 
 if [ ! -f /etc/kubernetes/admin.conf ]; then
-  echo "/etc/kubernetes/admin.conf is missing: hybrid-k8s:master.address must be a control-plane node of the existing kubeadm cluster (existingCluster: true). Nothing was changed." >&2
+  echo "/etc/kubernetes/admin.conf is missing: hybrid-k8s:masterAddress must be a control-plane node of the existing kubeadm cluster (existingCluster: true). Nothing was changed." >&2
   exit 1
 fi
 if ! version_json=$(k get --raw /version 2>&1); then
@@ -135,7 +135,7 @@ cc=$(k -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterCo
 field() { printf '%s\\n' "$cc" | sed -n "s/^ *$1: *//p" | head -n 1 | tr -d "\\"'"; }
 pod_subnet=""; svc_subnet=""
 if [ -z "$cc" ]; then
-  refuse "the cluster has no kube-system/kubeadm-config ConfigMap: it was not made by kubeadm, and Windows nodes join with kubeadm join. Fix: point hybrid-k8s:master at a kubeadm control-plane node, or let the stack build the cluster (existingCluster: false on a fresh host)."
+  refuse "the cluster has no kube-system/kubeadm-config ConfigMap: it was not made by kubeadm, and Windows nodes join with kubeadm join. Fix: point hybrid-k8s:masterAddress at a kubeadm control-plane node, or let the stack build the cluster (existingCluster: false on a fresh host)."
 else
   pod_subnet=$(field podSubnet)
   svc_subnet=$(field serviceSubnet)
@@ -258,7 +258,7 @@ while read -r pname pcidr; do
     if [ "$name" = "$pname" ] && [ -n "$cidr" ] && [ "$cidr" != "$pcidr" ]; then
       refuse "node $name is already in the cluster with podCIDR $cidr, but the stack plans $pcidr for it, and a node's podCIDR never changes. Fix: if that node is gone, delete it (kubectl delete node $name); otherwise name this Windows host differently."
     elif [ "$name" != "$pname" ] && [ "$cidr" = "$pcidr" ]; then
-      refuse "node $name already holds $cidr, the pod /24 the stack plans for $pname. Fix: if $name is gone, delete it (kubectl delete node $name); otherwise the stack must leave that /24 to $name (podSubnetsForCluster picks the free ones)."
+      refuse "node $name already holds $cidr, the pod /24 the stack plans for $pname. Fix: if $name is gone, delete it (kubectl delete node $name); otherwise give $pname a /24 no node holds (hybrid-k8s:windowsHosts, its entry's podSubnet: e.g. { name: $pname, address: <its address>, podSubnet: <a free /24> })."
     fi
   done <<< "$nodes"
 done <<< "$planned"
@@ -338,43 +338,6 @@ export function parseClusterFacts(stdout: string): ClusterFacts {
     return { podCidr: cidr(o.podCidr, "podCidr"), serviceCidr: cidr(o.serviceCidr, "serviceCidr"), version, allocatesNodeCidrs: allocates, nodeCidrMaskSize: mask, flannel, nodes };
 }
 
-/**
- * The pod /24 of each Windows node on an existing cluster, never fighting its allocation: a node the
- * cluster already has keeps its spec.podCIDR; each other one takes, in name order given, the first
- * /24 of the cluster's pod CIDR that no node holds and that is outside the service CIDR (as the range
- * allocator leaves it out: kubernetes pkg/controller/nodeipam/ipam/range_allocator.go
- * filterOutServiceRange). The podcidr step then creates the Node with it, and the allocator, which
- * occupies a podCIDR a Node already has instead of assigning one (AllocateOrOccupyCIDR), keeps it.
- * Throws when the pod CIDR has no free /24 left.
- */
-export function podSubnetsForCluster(facts: ClusterFacts, names: readonly string[]): Record<string, string> {
-    const pods = parseCidr(facts.podCidr)!;
-    const service = parseCidr(facts.serviceCidr)!;
-    const held = facts.nodes.filter((n) => n.podCidr !== null).map((n) => parseCidr(n.podCidr!)!);
-    const size = 1n << BigInt(32 - NODE_POD_PREFIX);
-    const out: Record<string, string> = {};
-    let next = pods.first;
-    for (const name of names) {
-        const existing = facts.nodes.find((n) => n.name === name && n.podCidr !== null);
-        if (existing) {
-            out[name] = existing.podCidr!;
-            continue;
-        }
-        for (;;) {
-            if (next + size - 1n > pods.last) {
-                throw new Error(`the cluster's pod CIDR ${facts.podCidr} has no free /${NODE_POD_PREFIX} left for ${name}`);
-            }
-            const candidate = parseCidr(`${ipOf(next)}/${NODE_POD_PREFIX}`)!;
-            next += size;
-            if (!held.some((h) => overlaps(h, candidate)) && !overlaps(service, candidate)) {
-                out[name] = candidate.text;
-                held.push(candidate);
-                break;
-            }
-        }
-    }
-    return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Undo on destroy.
