@@ -791,12 +791,19 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     }
     const windowsImageText = str("windowsImage") || (release ?? WINDOWS_SERVER["2022"]).image;
     const windowsImage = parseImage(windowsImageText);
+    // an image of images/ names its definition after its release (images/windowsImage.ts imageDefinitionName)
+    const galleryRelease = windowsImage && "id" in windowsImage ? /\/images\/windows-node-(\d{4})\/versions\//.exec(windowsImage.id)?.[1] : undefined;
     if (!windowsImage) {
         bad("windowsImage", `${show(windowsImageText)} is not publisher:offer:sku:version, e.g. ${WINDOWS_SERVER["2022"].image}, nor a gallery image version id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/images/<definition>/versions/<x.y.z>).`);
     } else if (release && !("id" in windowsImage) && (windowsImage.publisher !== WINDOWS_IMAGE_PUBLISHER || windowsImage.offer !== WINDOWS_IMAGE_OFFER || !windowsImage.sku.startsWith(`${windowsServerVersion}-`))) {
         bad(
             "windowsImage",
             `${show(windowsImageText)} is not Windows Server ${windowsServerVersion} from ${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}; the node images (${release.containerTag}) must match the host build: use ${release.image}, another ${windowsServerVersion}-* SKU, or set windowsServerVersion to the image's release.`,
+        );
+    } else if (release && galleryRelease !== undefined && galleryRelease !== windowsServerVersion) {
+        bad(
+            "windowsImage",
+            `the gallery image is a Windows Server ${galleryRelease} node image (windows-node-${galleryRelease}), but windowsServerVersion is ${windowsServerVersion}: the pods' ${release.containerTag} images would not run on that host. Set windowsServerVersion to ${galleryRelease}, or build a ${windowsServerVersion} image (npm run plan:images -- --config windowsServerVersion=${windowsServerVersion}) and use its imageVersionId.`,
         );
     }
 

@@ -7,10 +7,12 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import { ConfigError, ConfigIssue, MarketplaceImage, parseImage, Topology, TOPOLOGIES, versionProblem, WINDOWS_IMAGE_OFFER, WINDOWS_IMAGE_PUBLISHER } from "../components/config";
 import { WindowsVersions } from "../components/scripts/windows";
+import { WINDOWS_SERVER, WindowsServerVersion } from "../components/versions";
 
 export const IMAGE_PROJECT = "hybrid-k8s-images";
 
 export interface ImageConfig {
+    release: WindowsServerVersion;
     source: MarketplaceImage;
     topology: Topology;
     versions: WindowsVersions;
@@ -41,9 +43,14 @@ export function parseImageConfig(raw: Record<string, string>): ImageConfig {
     }
     const str = (key: string) => raw[key] ?? String(keys[key].default);
 
-    const source = parseImage(str("windowsImage"));
-    if (!source || "id" in source || source.publisher !== WINDOWS_IMAGE_PUBLISHER || source.offer !== WINDOWS_IMAGE_OFFER || !/^2022-/.test(source.sku)) {
-        bad("windowsImage", `"${str("windowsImage")}" is not a Windows Server 2022 marketplace image (${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}:2022-…:version).`);
+    const release = str("windowsServerVersion") as WindowsServerVersion;
+    if (!(release in WINDOWS_SERVER)) {
+        bad("windowsServerVersion", `"${release}" is not a Windows Server release the nodes support; use ${Object.keys(WINDOWS_SERVER).join(" or ")}.`);
+    }
+    const sourceText = str("windowsImage") || (WINDOWS_SERVER[release] ?? WINDOWS_SERVER["2022"]).image;
+    const source = parseImage(sourceText);
+    if (!source || "id" in source || source.publisher !== WINDOWS_IMAGE_PUBLISHER || source.offer !== WINDOWS_IMAGE_OFFER || !source.sku.startsWith(`${release}-`)) {
+        bad("windowsImage", `"${sourceText}" is not a Windows Server ${release} marketplace image (${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}:${release}-…:version); leave it empty for ${(WINDOWS_SERVER[release] ?? WINDOWS_SERVER["2022"]).image}.`);
     }
     const topology = str("topology") as Topology;
     if (!TOPOLOGIES.includes(topology)) {
@@ -77,5 +84,5 @@ export function parseImageConfig(raw: Record<string, string>): ImageConfig {
     if (issues.length) {
         throw new ConfigError(issues);
     }
-    return { source: source as MarketplaceImage, topology, versions, buildVmSize, pullSampleImage: pull === "true" };
+    return { release, source: source as MarketplaceImage, topology, versions, buildVmSize, pullSampleImage: pull === "true" };
 }

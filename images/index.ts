@@ -12,7 +12,7 @@ import { WINDOWS_SERVER } from "../components/versions";
 import { imageSteps, imageVersionName } from "../components/scripts/image";
 import { topologySpec } from "../components/topology";
 import { IMAGE_PROJECT, parseImageConfig } from "./config";
-import { WindowsImage } from "./windowsImage";
+import { imageDefinitionName, WindowsImage } from "./windowsImage";
 
 // every key of this project's namespace, as set (pulumi config or the plan's --config)
 const raw: Record<string, string> = {};
@@ -29,15 +29,22 @@ const addresses = planAddresses({ vnetCidr: String(KEYS.vnetCidr.default), podCi
 const steps = imageSteps({
     spec: topologySpec(cfg.topology),
     versions: cfg.versions,
-    // the image program builds Windows Server 2022 images (images/config.ts): ltsc2022
-    prePull: cfg.pullSampleImage ? [sampleImage(WINDOWS_SERVER["2022"])] : [],
+    // the sample's image for the image's release (ltsc2022 or ltsc2025: the host's build)
+    prePull: cfg.pullSampleImage ? [sampleImage(WINDOWS_SERVER[cfg.release])] : [],
     buildNode: addresses.windows[0],
     cidrs: { podCidr: addresses.podCidr, serviceCidr: addresses.serviceCidr, vnetCidr: addresses.vnetCidr },
 });
 const s = cfg.source;
 const version = imageVersionName(`${s.publisher}:${s.offer}:${s.sku}:${s.version}`, steps);
 
-const image = new WindowsImage("winimg", { source: cfg.source, steps, version, vmSize: cfg.buildVmSize, tags: { "hybrid-k8s-image": version } });
+const image = new WindowsImage("winimg", {
+    source: cfg.source,
+    steps,
+    version,
+    vmSize: cfg.buildVmSize,
+    imageName: imageDefinitionName(cfg.release),
+    tags: { "hybrid-k8s-image": version },
+});
 
 export const imageVersion = version;
 /** The cluster's `hybrid-k8s:windowsImage`. */
@@ -45,3 +52,4 @@ export const imageVersionId = image.imageVersionId;
 export const imageTemplateName = image.templateName;
 export const resourceGroupName = image.resourceGroupName;
 export const topology = cfg.topology;
+export const windowsServerVersion = cfg.release;

@@ -36,8 +36,16 @@ export const IMAGE_BUILDER_ACTIONS = [
     "Microsoft.Compute/images/delete",
 ];
 
+/**
+ * The image definition of a release: windows-node-2022, windows-node-2025. The cluster reads the
+ * release back from a gallery image version id (components/config.ts) and refuses another one.
+ */
+export function imageDefinitionName(release: string): string {
+    return `windows-node-${release}`;
+}
+
 export interface WindowsImageArgs {
-    /** The marketplace image the build starts from (Windows Server 2022). */
+    /** The marketplace image the build starts from (Windows Server 2022 or 2025). */
     source: MarketplaceImage;
     /** The build, in order (components/scripts/image.ts imageSteps). */
     steps: ImageStep[];
@@ -49,7 +57,7 @@ export interface WindowsImageArgs {
     location?: pulumi.Input<string>;
     /** Gallery name: letters, digits, '.' and '_' (Azure's rule). Defaults to hybridk8s_images. */
     galleryName?: string;
-    /** Image definition name. Defaults to windows-node-2022. */
+    /** Image definition name. Defaults to imageDefinitionName of the source's release (its SKU's first part). */
     imageName?: string;
     /** Minutes AIB may take for the whole build. Defaults to 180. */
     buildTimeoutInMinutes?: number;
@@ -124,11 +132,11 @@ export class WindowsImage extends pulumi.ComponentResource {
             {
                 ...common,
                 galleryName: gallery.name,
-                galleryImageName: args.imageName ?? "windows-node-2022",
+                galleryImageName: args.imageName ?? imageDefinitionName(args.source.sku.split("-")[0]),
                 osType: "Windows",
                 // AIB generalizes (sysprep) Windows images before it captures them
                 osState: "Generalized",
-                // the 2022 azure-edition source images are Generation 2
+                // the 2022 and 2025 azure-edition source images are Generation 2 (components/versions.ts)
                 hyperVGeneration: "V2",
                 identifier: { publisher: "hybrid-k8s", offer: "windows-node", sku: args.source.sku },
             },

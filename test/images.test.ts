@@ -161,6 +161,14 @@ describe("cluster on a prebuilt image", () => {
         const base = { "hybrid-k8s:adminCidr": "203.0.113.7/32" };
         assert.deepStrictEqual(parseConfig({ ...base, "hybrid-k8s:windowsImage": GALLERY_VERSION }, { mode: "plan" }).windowsImage, { id: GALLERY_VERSION });
         assert.throws(() => parseConfig({ ...base, "hybrid-k8s:windowsImage": "/subscriptions/x/images/y" }, { mode: "plan" }), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key === "windowsImage"));
+        // an image of images/ carries its release in its definition's name: another release is refused
+        const w25 = GALLERY_VERSION.replace(/windows-node-2022/, "windows-node-2025");
+        assert.notStrictEqual(w25, GALLERY_VERSION);
+        assert.deepStrictEqual(parseConfig({ ...base, "hybrid-k8s:windowsImage": w25, "hybrid-k8s:windowsServerVersion": "2025" }, { mode: "plan" }).windowsImage, { id: w25 });
+        assert.throws(
+            () => parseConfig({ ...base, "hybrid-k8s:windowsImage": GALLERY_VERSION, "hybrid-k8s:windowsServerVersion": "2025" }, { mode: "plan" }),
+            (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key === "windowsImage" && /Windows Server 2022 node image .* windowsServerVersion is 2025/.test(i.message)),
+        );
     });
 
     it("the VM is made from the gallery version and carries the admin key in custom data; no OpenSSH extension", async () => {
@@ -223,6 +231,26 @@ describe("npm run plan:images: options and exit codes", () => {
         assert.match(bad.stderr, /hybrid-k8s-images:topology/);
         assert.deepStrictEqual(fs.readdirSync(bad.out), []);
         assert.strictEqual(run(["--frobnicate"]).code, 2);
+    });
+
+    it("a Windows Server 2025 image: its Azure Edition source, ltsc2025 images held, definition windows-node-2025, another version", function () {
+        this.timeout(60000);
+        const w25 = run(["--config", "windowsServerVersion=2025"]);
+        assert.strictEqual(w25.code, 0, w25.stderr);
+        const doc = JSON.parse(fs.readFileSync(path.join(w25.out, "plan.json"), "utf8")) as { outputs: Record<string, string>; resources: Array<{ type: string; inputs: Record<string, unknown> }> };
+        const template = doc.resources.find((r) => /VirtualMachineImageTemplate$/.test(r.type))!;
+        assert.strictEqual((template.inputs.source as { sku: string }).sku, "2025-datacenter-azure-edition");
+        assert.strictEqual(doc.resources.find((r) => /GalleryImage$/.test(r.type))!.inputs.galleryImageName, "windows-node-2025");
+        assert.match(doc.outputs.imageVersionId, /\/images\/windows-node-2025\/versions\//);
+        const prepull = fs.readFileSync(path.join(w25.out, "scripts", "06-prepull.ps1"), "utf8");
+        assert.match(prepull, /servercore:ltsc2025/);
+        assert.doesNotMatch(prepull, /ltsc2022/);
+        const version = (dir: string) => (JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")) as { outputs: Record<string, string> }).outputs.imageVersion;
+        assert.notStrictEqual(version(w25.out), version(imagesPlan().out));
+        // a source of another release is refused, naming the key
+        const mixed = run(["--config", "windowsServerVersion=2025", "--config", "windowsImage=MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest"]);
+        assert.strictEqual(mixed.code, 1);
+        assert.match(mixed.stderr, /hybrid-k8s-images:windowsImage.*not a Windows Server 2025 marketplace image/);
     });
 
     it("another topology bakes another External network and so another version", function () {
