@@ -79,8 +79,9 @@ function figure(m: MonteCarloResult): Figure {
     return { p50: r2(m.p50), p90: r2(m.p90), meanWaitMinutes: { slot: r2(m.meanWaits.slot), throttle: r2(m.meanWaits.throttle), ssh: r2(m.meanWaits.ssh) } };
 }
 
-/** A gallery image version id (images/): the cluster plans the prebuilt image's chain for it. */
-export const PREBUILT_IMAGE_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hybrid-k8s-images/providers/Microsoft.Compute/galleries/hybridk8s/images/windows-node/versions/1.0.0";
+/** Gallery image version ids (images/): the cluster plans the prebuilt images' chains for them. */
+export const PREBUILT_IMAGE_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hybrid-k8s-images/providers/Microsoft.Compute/galleries/hybridk8s/images/windows-node-2022/versions/1.0.0";
+export const PREBUILT_MASTER_IMAGE_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hybrid-k8s-images/providers/Microsoft.Compute/galleries/hybridk8s/images/linux-master/versions/1.0.0";
 
 /** One `npm run plan` (the same node flags as the npm script), timed, with its peak memory. */
 function planOnce(count: number, config: string[] = []): { seconds: number; maxRssMb: number; doc: PlanDocument } {
@@ -141,7 +142,7 @@ function main(): number {
     let modelMs = 0;
     for (const n of counts) {
         const { seconds, maxRssMb, doc } = planOnce(n);
-        const docs: Record<ImageKind, PlanDocument> = { stock: doc, prebuilt: planOnce(n, [`windowsImage=${PREBUILT_IMAGE_ID}`]).doc };
+        const docs: Record<ImageKind, PlanDocument> = { stock: doc, prebuilt: planOnce(n, [`windowsImage=${PREBUILT_IMAGE_ID}`, `linuxImage=${PREBUILT_MASTER_IMAGE_ID}`]).doc };
         const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
         const rec = recommendedParallelism(docs.stock).recommended;
         const t0 = Date.now();

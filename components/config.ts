@@ -154,7 +154,7 @@ export const KEYS: Record<keyof ClusterConfig, KeySpec> = {
     sshPrivateKey: { kind: "string", secret: true, description: "The matching private key, used by remote commands (secret)." },
     linuxVmSize: { kind: "string", default: "Standard_D2s_v5", description: "Size of the Linux master VM." },
     windowsVmSize: { kind: "string", default: "Standard_D4s_v5", description: "Size of Windows VMs (nested virtualization: Dv5/Dsv5 and newer)." },
-    linuxImage: { kind: "string", default: "Canonical:ubuntu-24_04-lts:server:latest", description: "Master image, publisher:offer:sku:version." },
+    linuxImage: { kind: "string", default: "Canonical:ubuntu-24_04-lts:server:latest", description: "Master image, publisher:offer:sku:version; or the master image's gallery version id (npm run plan:images: masterImageVersionId)." },
     windowsServerVersion: { kind: "string", default: "2022", description: "Windows Server release of the nodes: 2022 or 2025 (image, container image tags)." },
     // "" (not set): the marketplace image of windowsServerVersion (components/versions.ts WINDOWS_SERVER)
     windowsImage: { kind: "string", default: "", description: "Windows Server image, publisher:offer:sku:version; defaults to the Azure Edition image of windowsServerVersion; or a gallery image version id (npm run plan:images)." },
@@ -782,7 +782,9 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     }
     const linuxImage = parseImage(str("linuxImage"));
     if (!linuxImage) {
-        bad("linuxImage", `${show(str("linuxImage"))} is not publisher:offer:sku:version, e.g. ${KEYS.linuxImage.default}.`);
+        bad("linuxImage", `${show(str("linuxImage"))} is not publisher:offer:sku:version, e.g. ${KEYS.linuxImage.default}, nor a gallery image version id (npm run plan:images: masterImageVersionId).`);
+    } else if ("id" in linuxImage && /\/images\/windows-node-[^/]*\/versions\//.test(linuxImage.id)) {
+        bad("linuxImage", `is a Windows node image (images/ windows-node-*); the master needs the Linux master image: its masterImageVersionId (images/.../linux-master/versions/...).`);
     }
     const windowsServerVersion = str("windowsServerVersion") as WindowsServerVersion;
     const release = WINDOWS_SERVER[windowsServerVersion] as WindowsServerRelease | undefined;
@@ -800,6 +802,8 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
             "windowsImage",
             `${show(windowsImageText)} is not Windows Server ${windowsServerVersion} from ${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}; the node images (${release.containerTag}) must match the host build: use ${release.image}, another ${windowsServerVersion}-* SKU, or set windowsServerVersion to the image's release.`,
         );
+    } else if ("id" in windowsImage && /\/images\/linux-master\/versions\//.test(windowsImage.id)) {
+        bad("windowsImage", `is the Linux master image (images/ linux-master); the Windows nodes need the Windows node image: its imageVersionId (images/.../windows-node-${windowsServerVersion}/versions/...).`);
     } else if (release && galleryRelease !== undefined && galleryRelease !== windowsServerVersion) {
         bad(
             "windowsImage",

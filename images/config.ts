@@ -14,6 +14,8 @@ export const IMAGE_PROJECT = "hybrid-k8s-images";
 export interface ImageConfig {
     release: WindowsServerVersion;
     source: MarketplaceImage;
+    /** The Linux master image's source and versions; undefined: no master image (masterImage false). */
+    master?: { source: MarketplaceImage; kubernetesVersion: string; containerdVersion: string; flannelVersion: string; flannelCniPluginVersion: string };
     topology: Topology;
     versions: WindowsVersions;
     buildVmSize: string;
@@ -73,6 +75,18 @@ export function parseImageConfig(raw: Record<string, string>): ImageConfig {
             bad(key, problem);
         }
     }
+    const masterImage = str("masterImage");
+    if (masterImage !== "true" && masterImage !== "false") {
+        bad("masterImage", `"${masterImage}" is not a boolean; use true or false.`);
+    }
+    const linuxSource = parseImage(str("linuxImage"));
+    if (masterImage === "true" && (!linuxSource || "id" in linuxSource)) {
+        bad("linuxImage", `"${str("linuxImage")}" is not a marketplace image publisher:offer:sku:version, e.g. ${String(keys.linuxImage.default)}.`);
+    }
+    const containerdProblem = versionProblem("containerdVersion", str("containerdVersion"));
+    if (containerdProblem) {
+        bad("containerdVersion", containerdProblem);
+    }
     const pull = str("pullSampleImage");
     if (pull !== "true" && pull !== "false") {
         bad("pullSampleImage", `"${pull}" is not a boolean; use true or false.`);
@@ -84,5 +98,9 @@ export function parseImageConfig(raw: Record<string, string>): ImageConfig {
     if (issues.length) {
         throw new ConfigError(issues);
     }
-    return { release, source: source as MarketplaceImage, topology, versions, buildVmSize, pullSampleImage: pull === "true" };
+    const master =
+        masterImage === "true"
+            ? { source: linuxSource as MarketplaceImage, kubernetesVersion: versions.kubernetesVersion, containerdVersion: str("containerdVersion"), flannelVersion: versions.flannelVersion, flannelCniPluginVersion: versions.flannelCniPluginVersion }
+            : undefined;
+    return { release, source: source as MarketplaceImage, master, topology, versions, buildVmSize, pullSampleImage: pull === "true" };
 }

@@ -1,6 +1,7 @@
-// The image program: one prebuilt Windows node image, built by Azure VM Image Builder from the
-// very scripts the cluster's nodes run, published to an Azure Compute Gallery. Built once, shared
-// by many clusters: set the cluster's `hybrid-k8s:windowsImage` to the `imageVersionId` output.
+// The image program: a prebuilt Windows node image and a Linux master image, built by Azure VM
+// Image Builder from the very scripts the cluster's machines run, published to an Azure Compute
+// Gallery. Built once, shared by many clusters: set the cluster's `hybrid-k8s:windowsImage` to the
+// `imageVersionId` output and `hybrid-k8s:linuxImage` to `masterImageVersionId`.
 //
 //   cd images && pulumi stack init dev && pulumi config set azure-native:location westeurope && pulumi up
 //   npm run plan:images          # offline: the template and its scripts, as the plan shows the cluster's
@@ -12,7 +13,9 @@ import { WINDOWS_SERVER } from "../components/versions";
 import { imageSteps, imageVersionName } from "../components/scripts/image";
 import { topologySpec } from "../components/topology";
 import { IMAGE_PROJECT, parseImageConfig } from "./config";
-import { imageDefinitionName, WindowsImage } from "./windowsImage";
+import { ImageGallery } from "./gallery";
+import { imageDefinitionName, MASTER_IMAGE_DEFINITION, NodeImage } from "./nodeImage";
+import { masterImageSteps } from "../components/scripts/masterImage";
 
 // every key of this project's namespace, as set (pulumi config or the plan's --config)
 const raw: Record<string, string> = {};
@@ -37,19 +40,47 @@ const steps = imageSteps({
 const s = cfg.source;
 const version = imageVersionName(`${s.publisher}:${s.offer}:${s.sku}:${s.version}`, steps);
 
-const image = new WindowsImage("winimg", {
+// one gallery for both images, and one identity AIB builds them with
+const gallery = new ImageGallery("winimg", { tags: { "hybrid-k8s-images": pulumi.getStack() } });
+const image = new NodeImage("winimg", {
+    gallery,
+    os: "Windows",
     source: cfg.source,
     steps,
     version,
     vmSize: cfg.buildVmSize,
     imageName: imageDefinitionName(cfg.release),
-    tags: { "hybrid-k8s-image": version },
+    offer: "windows-node",
+    osDiskSizeGB: 128,
 });
+
+// The Linux master image: the master's prepare step and its images, for the cluster's linuxImage.
+const m = cfg.master;
+const masterSteps = m ? masterImageSteps(m) : [];
+const masterVersion = m ? imageVersionName(`${m.source.publisher}:${m.source.offer}:${m.source.sku}:${m.source.version}`, masterSteps) : undefined;
+const master =
+    m && masterVersion
+        ? new NodeImage("masterimg", {
+              gallery,
+              os: "Linux",
+              source: m.source,
+              steps: masterSteps,
+              version: masterVersion,
+              vmSize: cfg.buildVmSize,
+              imageName: MASTER_IMAGE_DEFINITION,
+              offer: "linux-master",
+              osDiskSizeGB: 64,
+          })
+        : undefined;
 
 export const imageVersion = version;
 /** The cluster's `hybrid-k8s:windowsImage`. */
 export const imageVersionId = image.imageVersionId;
 export const imageTemplateName = image.templateName;
-export const resourceGroupName = image.resourceGroupName;
+export const resourceGroupName = gallery.resourceGroupName;
+/** The cluster's `hybrid-k8s:linuxImage` (null without masterImage). */
+export const masterImageVersionId = master ? master.imageVersionId : null;
+export const masterImageVersion = masterVersion ?? null;
+export const masterImageTemplateName = master ? master.templateName : null;
 export const topology = cfg.topology;
 export const windowsServerVersion = cfg.release;

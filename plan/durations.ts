@@ -8,10 +8,13 @@
 // your own timings (`pulumi up --json` prints per-resource start and end events) to model your
 // region.
 //
-// Two image kinds: `stock` is the marketplace Windows Server image and today's steps; `prebuilt`
-// models an image that already holds the Containers feature, OpenSSH, containerd, the binaries and
-// the pulled images, so the reboot, downloads and pulls are skipped and the steps only verify
-// (the idempotent second-run path). It models that image path; it is not a measurement of one.
+// Two image kinds: `stock` is the marketplace images and today's steps; `prebuilt` models the
+// images of images/: a Windows node image that already holds the Containers feature, OpenSSH,
+// containerd, the binaries and the pulled images (the reboot, downloads and pulls are skipped and
+// the steps only verify: the idempotent second-run path), and a master image with containerd, the
+// Kubernetes packages and the control plane's and flannel's images. A master row's prebuilt figure
+// applies only when the plan's master is made from a gallery image (plan/montecarlo.ts
+// buildModel). It models that image path; it is not a measurement of one.
 import { REBOOT_DELAY_SECONDS } from "../components/scripts/provision";
 import type { PlanResource } from "./evaluate";
 
@@ -87,12 +90,19 @@ export const DURATIONS: DurationRule[] = [
     },
     // Remote steps on the master.
     { type: /Command$/, name: /master-ready$/, stock: s(0.5, 1), basis: estimate("SSH answers and cloud-init finishes shortly after the VM reports ready") },
-    { type: /Command$/, name: /master-prepare$/, stock: s(2.5, 4), basis: estimate("apt update and install of kubeadm/kubelet/kubectl plus the containerd tarball") },
+    {
+        type: /Command$/,
+        name: /master-prepare$/,
+        stock: s(2.5, 4),
+        basis: estimate("apt update and install of kubeadm/kubelet/kubectl plus the containerd tarball"),
+        prebuilt: { spread: s(0.3, 0.6), basis: estimate("the master image holds containerd and the packages at their versions: module and sysctl writes, config checks, a containerd restart; nothing downloaded") },
+    },
     {
         type: /Command$/,
         name: /master-init$/,
         stock: s(1.5, 3),
         basis: sourced("kubeadm init runs 45-55 s with the control plane healthy after 24-28 s; its image pulls \"might take a minute or two\"", SOURCES.kubeadmInit, SOURCES.kubeadmPull),
+        prebuilt: { spread: s(0.85, 1.2), basis: sourced("the master image holds the control plane's images (kubeadm config images pull): init without pulls, 43-55 s a run", SOURCES.kubeadmInit) },
     },
     // Remote steps on Windows.
     { type: /Command$/, name: /win-\d+-ready$/, stock: s(0.5, 1), basis: estimate("first SSH round trip through the proxy after sshd starts") },
@@ -121,7 +131,12 @@ export const DURATIONS: DurationRule[] = [
     { type: /Command$/, name: /-check-/, stock: s(0.3, 0.6), basis: estimate("a handful of pings and HTTP requests") },
     { type: /Command$/, stock: s(0.1, 0.2), basis: estimate("short kubectl/kubeadm calls on the master (podcidr, token, kubeconfig)") },
     // Kubernetes objects: the API answers at once; workloads wait for rollout.
-    { type: /apps\/v1:DaemonSet$/, stock: s(0.5, 1), basis: estimate("flannel image pull and pod start on the master") },
+    {
+        type: /apps\/v1:DaemonSet$/,
+        stock: s(0.5, 1),
+        basis: estimate("flannel image pull and pod start on the master"),
+        prebuilt: { spread: s(0.25, 0.5), basis: estimate("flannel's images are in the master image: the pod's start only") },
+    },
     { type: /apps\/v1:Deployment$/, stock: s(0.5, 1), basis: estimate("Windows pod start once its image is on the node (the pull itself is the background pull below)") },
     { type: /^kubernetes:/, stock: s(0.05, 0.1), basis: estimate("API object create") },
     { type: /^pulumi:providers:/, stock: s(0, 0), basis: estimate("provider configuration: no remote work") },

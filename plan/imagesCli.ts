@@ -55,23 +55,40 @@ export function parseImagesArgs(argv: string[], cwd = process.cwd()): ImagesCliO
 
 type Inputs = Record<string, unknown>;
 
-/** template.json and the step scripts of a planned image program. */
+/** A Shell customizer's script: its first line writes it from base64 (images/nodeImage.ts customizer). */
+function decodeShellStep(inline: string[]): string | undefined {
+    const m = /^echo '([A-Za-z0-9+/=]*)' \| base64 -d > /.exec(inline[0] ?? "");
+    return m ? Buffer.from(m[1], "base64").toString("utf8") : undefined;
+}
+
+/**
+ * Each template and its step scripts: the Windows node image's as template.json and
+ * scripts/NN-<step>.ps1, the Linux master image's as master-template.json and
+ * scripts/master/NN-<step>.sh.
+ */
 export function imageArtifacts(doc: PlanDocument): Array<{ path: string; content: string }> {
-    const template = doc.resources.find((r) => r.type === TEMPLATE_TYPE);
-    if (!template) {
-        return [];
+    const files: Array<{ path: string; content: string }> = [];
+    for (const template of doc.resources.filter((r) => r.type === TEMPLATE_TYPE)) {
+        const master = template.name.startsWith("masterimg");
+        files.push({ path: master ? "master-template.json" : "template.json", content: JSON.stringify(template.inputs, null, 2) + "\n" });
+        const steps = (template.inputs.customize ?? []) as Inputs[];
+        steps.forEach((step, i) => {
+            const base = `scripts/${master ? "master/" : ""}${String(i + 1).padStart(2, "0")}-${String(step.name)}`;
+            const inline = (step.inline ?? []) as string[];
+            if (step.type === "Shell") {
+                const script = decodeShellStep(inline);
+                if (script !== undefined) {
+                    files.push({ path: `${base}.sh`, content: script });
+                }
+                return;
+            }
+            const script = inline.length === 1 ? decodePowerShell(inline[0]) : undefined;
+            if (script !== undefined) {
+                files.push({ path: `${base}.ps1`, content: script });
+                files.push(...embeddedFiles(base, script));
+            }
+        });
     }
-    const files = [{ path: "template.json", content: JSON.stringify(template.inputs, null, 2) + "\n" }];
-    const steps = (template.inputs.customize ?? []) as Inputs[];
-    steps.forEach((step, i) => {
-        const base = `scripts/${String(i + 1).padStart(2, "0")}-${String(step.name)}`;
-        const inline = (step.inline ?? []) as string[];
-        const script = inline.length === 1 ? decodePowerShell(inline[0]) : undefined;
-        if (script !== undefined) {
-            files.push({ path: `${base}.ps1`, content: script });
-            files.push(...embeddedFiles(base, script));
-        }
-    });
     return files;
 }
 
@@ -126,6 +143,9 @@ export async function runImagesCli(argv: string[], io: Io): Promise<number> {
     }
     const out = doc.outputs as Record<string, unknown>;
     io.out(`image version ${String(out.imageVersion)}: ${files.length} files in ${path.relative(process.cwd(), opts.out) || "."}; the cluster takes it as hybrid-k8s:windowsImage=${String(out.imageVersionId)}\n`);
+    if (out.masterImageVersionId) {
+        io.out(`master image version ${String(out.masterImageVersion)}: the cluster takes it as hybrid-k8s:linuxImage=${String(out.masterImageVersionId)}\n`);
+    }
     return 0;
 }
 

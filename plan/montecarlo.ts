@@ -1,7 +1,7 @@
 // Monte Carlo model of `pulumi up` (pure): each step's duration drawn from its distribution
 // (plan/durations.ts), scheduled on the plan's graph the way the engine runs it, with the limits
 // that serialize real runs (plan/limits.ts). A fixed seed gives the same figures every time.
-import { PlanDocument } from "./evaluate";
+import { PlanDocument, PlanResource } from "./evaluate";
 import { BACKGROUND_PULL, Basis, CREATELESS, ImageKind, isCreateless, isProvisionExtension, isSourced, PROVISION_REBOOT, provisionSpread, Spread, stepSpread } from "./durations";
 import { AZURE_BUCKETS, MASTER_MAX_STARTUPS, MaxStartups, maxStartupsDropChance, SSH_HANDSHAKE_MINUTES, SSH_RETRY_MINUTES, TokenBucket, TokenBucketSpec } from "./limits";
 
@@ -30,6 +30,13 @@ export interface Model {
     buckets: TokenBucketSpec[];
 }
 
+const isMasterVm = (r: PlanResource) => r.type === "azure-native:compute:VirtualMachine" && /master-vm$/.test(r.name);
+/** A VM made from a gallery image version (an image reference by id). */
+function fromGallery(r: PlanResource): boolean {
+    const storage = r.inputs.storageProfile as { imageReference?: { id?: unknown } } | undefined;
+    return typeof storage?.imageReference?.id === "string";
+}
+
 /** Name of the modeled background pull of a node's runtime step. */
 export const pullName = (runtimeStep: string) => `${runtimeStep.replace(/-prepare-runtime$/, "")}-image-pull`;
 
@@ -44,9 +51,13 @@ export function buildModel(doc: PlanDocument, kind: ImageKind, buckets: TokenBuc
     // prepare-runtime over SSH is its second run (the verify-only row)
     const provisioned = new Set(doc.resources.filter(isProvisionExtension).map((r) => r.name.slice(0, -"-provision".length)));
     const secondRun = (name: string) => provisioned.has(name.replace(/-prepare-runtime$/, "")) && name.endsWith("-prepare-runtime");
+    // the master's own rows (its steps, flannel's DaemonSet) take their prebuilt figures only when
+    // the master is made from a gallery image (the master image of images/)
+    const masterKind: ImageKind = kind === "prebuilt" && doc.resources.some((r) => isMasterVm(r) && fromGallery(r)) ? "prebuilt" : "stock";
+    const kindOf = (r: PlanResource): ImageKind => (/(^|-)master-/.test(r.name) || /apps\/v1:DaemonSet$/.test(r.type) ? masterKind : kind);
     const steps: ModelStep[] = doc.resources.map((r) => {
         const createless = isCreateless(r);
-        const { spread, basis } = createless ? CREATELESS : secondRun(r.name) ? stepSpread(r, "prebuilt") : stepSpread(r, kind);
+        const { spread, basis } = createless ? CREATELESS : secondRun(r.name) ? stepSpread(r, "prebuilt") : stepSpread(r, kindOf(r));
         return {
             name: r.name,
             type: r.type,

@@ -27,8 +27,7 @@ const labels = { "app.kubernetes.io/name": "flannel", "app.kubernetes.io/part-of
 
 export function flannelObjects(input: FlannelInput): Record<"namespace" | "serviceAccount" | "clusterRole" | "clusterRoleBinding" | "configMap" | "daemonSet", K8sObject> {
     const ns = FLANNEL_NAMESPACE;
-    const image = `ghcr.io/flannel-io/flannel:v${input.flannelVersion}`;
-    const cniImage = `ghcr.io/flannel-io/flannel-cni-plugin:v${input.cniPluginVersion}`;
+    const { image, cniImage } = flannelImages(input.flannelVersion, input.cniPluginVersion);
     return {
         namespace: {
             apiVersion: "v1",
@@ -133,4 +132,9 @@ export function flannelObjects(input: FlannelInput): Record<"namespace" | "servi
             },
         },
     };
+}
+
+/** flannel's images (kube-flannel.yml): the DaemonSet's and its CNI plugin's. */
+export function flannelImages(flannelVersion: string, cniPluginVersion: string): { image: string; cniImage: string } {
+    return { image: `ghcr.io/flannel-io/flannel:v${flannelVersion}`, cniImage: `ghcr.io/flannel-io/flannel-cni-plugin:v${cniPluginVersion}` };
 }

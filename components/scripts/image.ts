@@ -132,7 +132,8 @@ Write-Output "build-only files removed"
 /** Tells the node's prepare-features script that the image build reboots (see renderPrepareFeatures). */
 export const IMAGE_REBOOTS = "$env:HYBRID_K8S_REBOOT_BY_CALLER = '1'\n";
 
-export type ImageStep = { name: string; kind: "PowerShell"; script: string } | { name: string; kind: "WindowsRestart" };
+/** A step of an image build: a script (PowerShell on Windows, Shell on Linux) or a Windows restart. */
+export type ImageStep = { name: string; kind: "PowerShell" | "Shell"; script: string } | { name: string; kind: "WindowsRestart" };
 
 export interface ImageInput {
     /** The network kind the image's External HNS network is made for (vxlan: Overlay; host-gw, tor: L2Bridge). */
@@ -179,6 +180,6 @@ export function imageSteps(input: ImageInput): ImageStep[] {
  * 1.<28 bits>.<28 bits> of the hash. Equal inputs, equal name; any change, a new version.
  */
 export function imageVersionName(source: string, steps: ImageStep[]): string {
-    const h = digest(source, ...steps.map((s) => `${s.name}\n${s.kind}\n${s.kind === "PowerShell" ? s.script : ""}`));
+    const h = digest(source, ...steps.map((s) => `${s.name}\n${s.kind}\n${s.kind === "WindowsRestart" ? "" : s.script}`));
     return `1.${parseInt(h.slice(0, 7), 16)}.${parseInt(h.slice(7, 14), 16)}`;
 }
