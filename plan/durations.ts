@@ -56,7 +56,7 @@ export const SOURCES = {
     kubeadmPull: "https://github.com/kubernetes/kubeadm/issues/1380 (kubeadm init output: \"[preflight] Pulling images ... This might take a minute or two, depending on the speed of your internet connection\")",
     computeThrottling: "https://learn.microsoft.com/azure/virtual-machines/compute-throttling-limits (Put VM and Update VM, which covers extensions: subscription bucket 1,500, refill 500/min, per region)",
     armThrottling: "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling (subscription writes: bucket 200, refill 10/s, per region)",
-    pulumiParallel: "https://github.com/pulumi/pulumi/blob/master/pkg/cmd/pulumi/operations/up.go (defaultParallel: GOMAXPROCS x 4, pulumi/pulumi#14989; PULUMI_PARALLEL overrides)",
+    pulumiParallel: "https://github.com/pulumi/pulumi/blob/master/pkg/cmd/pulumi/operations/up.go (defaultParallel: int32(runtime.NumCPU()) * 4, pulumi/pulumi#15016 for #14989; PULUMI_PARALLEL overrides it, #18782)",
     pulumiFifo: "https://github.com/pulumi/pulumi/blob/master/pkg/resource/deploy/step_executor.go (a pool of --parallel workers reading one channel of ready step chains: first come, first served)",
     masterSshd: "components/scripts/linux.ts (the master's cloud-init: MaxStartups 200:30:400; sshd_config(5): refuse 30% of new unauthenticated connections at 200, rising linearly to all at 400)",
     quotaDocs: "https://learn.microsoft.com/azure/azure-resource-manager/templates/error-resource-quota (\"Operation results in exceeding quota limits of Core\"; quotas are per region and per VM family)",

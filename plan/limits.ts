@@ -81,7 +81,7 @@ export function maxStartupsDropChance(unauthenticated: number, m: MaxStartups = 
     return rate + ((1 - rate) * (unauthenticated - m.start)) / (m.full - m.start);
 }
 
-/** Pulumi's default --parallel: 4 x GOMAXPROCS (the CPU count), unless PULUMI_PARALLEL is set. */
+/** Pulumi's default --parallel: 4 x runtime.NumCPU() (pkg/cmd/pulumi/operations/up.go; pulumi/pulumi#15016), unless PULUMI_PARALLEL is set. */
 export function pulumiDefaultParallel(cpus: number, env: Record<string, string | undefined> = {}): number {
     const p = Number(env.PULUMI_PARALLEL);
     return Number.isInteger(p) && p > 0 ? p : 4 * Math.max(1, cpus);
