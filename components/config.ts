@@ -793,7 +793,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     }
     const windowsImageText = str("windowsImage") || (release ?? WINDOWS_SERVER["2022"]).image;
     const windowsImage = parseImage(windowsImageText);
-    // an image of images/ names its definition after its release (images/windowsImage.ts imageDefinitionName)
+    // an image of images/ names its definition after its release (images/nodeImage.ts imageDefinitionName)
     const galleryRelease = windowsImage && "id" in windowsImage ? /\/images\/windows-node-(\d{4})\/versions\//.exec(windowsImage.id)?.[1] : undefined;
     if (!windowsImage) {
         bad("windowsImage", `${show(windowsImageText)} is not publisher:offer:sku:version, e.g. ${WINDOWS_SERVER["2022"].image}, nor a gallery image version id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/images/<definition>/versions/<x.y.z>).`);
