@@ -67,9 +67,13 @@ export interface WindowsServerRelease {
  * 2022 one); tags ltsc2022/ltsc2025 and builds 10.0.20348/10.0.26100 as Microsoft's container
  * images publish them (mcr.microsoft.com/windows/servercore). The default stays 2022: upstream
  * containerd and hcsshim run their Windows CI on 2022 only since 2025's networking regressions
- * (containerd/containerd, hcsshim CI changes of July 2025), and no flannel report covers 2025;
- * AKS makes 2025 its only Windows OS from Kubernetes 1.37 (Azure/AKS#5904), so 2025 is the
- * next default.
+ * (containerd/containerd#12088, microsoft/hcsshim#2483, July 2025; their workflows still run
+ * windows-2022 only in August 2026), and no flannel report covers 2025. That regression hit the
+ * overlay mode (our vxlan) only; its fix was targeted at the October 2025 cumulative updates
+ * (rancher/rancher#50915, quoting the SIG Windows meeting) and no upstream thread names its KB or
+ * build, so the node scripts check none. AKS creates no 2022 node pools on Kubernetes 1.35+
+ * (Azure/AKS#4168) and makes 2025 its only Windows OS from 1.37 (Azure/AKS#5904): AKS's own
+ * support policy, not a limit of kubeadm nodes, and the reason 2025 is the next default.
  */
 export const WINDOWS_SERVER: Record<WindowsServerVersion, WindowsServerRelease> = {
     "2022": { image: "MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest", containerTag: "ltsc2022", build: "10.0.20348" },

@@ -119,6 +119,67 @@ describe("the provisioning extension (stock image) under PowerShell against a st
         });
     }
 
+    it("a run after the reboot, before the boot task has ended: no second reboot, no runtime step beside it, sshd left to it; then the boot task finishes", () => {
+        const i = inputs("vxlan");
+        const m = stockVm(i);
+        ok(m.run(i.runner), "provision");
+        // the reboot; the boot tasks have not got far (HNS still creating the External network)
+        ok(m.boot(["hybrid-k8s-external-network", prov.PROVISION_BOOT_TASK]), "boot");
+        assert.strictEqual(m.state.features.Containers, "Installed");
+        const again = m.run(i.runner);
+        ok(again, "provision again");
+        assert.deepStrictEqual(changes(again), [], "no reboot, no containerd, no pull, no network");
+        assert.deepStrictEqual(calls(again, "Start-ScheduledTask"), []);
+        assert.deepStrictEqual(calls(again, "Start-Job"), [], "no second prepare-runtime");
+        assert.ok(!calls(again, "service-started").length, "sshd is not started before the boot task is done");
+        assert.strictEqual(m.state.services.sshd.status, "Stopped");
+        assert.ok(!m.state.rebootPending);
+        assert.match(again.stdout, /the boot task still finishes the runtime/);
+        assert.ok(m.file(prov.RUNTIME_PENDING), "still the boot task's");
+
+        // the boot tasks go on: the External network, then the runtime, then sshd
+        ok(m.runTask("hybrid-k8s-external-network"), "external network");
+        const finish = m.runTask(prov.PROVISION_BOOT_TASK);
+        ok(finish, "boot task");
+        const s = m.state;
+        assert.strictEqual(s.services.containerd.status, "Running");
+        assert.deepStrictEqual([...s.images].sort(), [SAMPLE, win.PAUSE_IMAGE].sort());
+        assert.strictEqual(m.file("C:\\etc\\cni\\net.d\\10-hybrid-k8s.conf"), i.cniConfig);
+        assert.strictEqual(s.services.sshd.status, "Running");
+        assert.strictEqual(m.file(prov.RUNTIME_PENDING), undefined);
+        assert.deepStrictEqual(calls(finish, "containerd.exe").length, 1, "containerd registered once, by the boot task");
+        ok(m.run(prov.renderProvisionedReady()), "ready");
+        assert.deepStrictEqual(changes(m.run(i.runtimeScript)), [], "prepare-runtime over SSH only verifies");
+        // and a run in the same boot, once the boot task has ended, changes nothing
+        const third = m.run(i.runner);
+        ok(third, "provision a third time");
+        assert.deepStrictEqual(changes(third), []);
+        assert.match(third.stdout, /no reboot needed/);
+    });
+
+    it("a run after an unexpected reboot half way (the feature active, the External network not there yet) reboots no more", () => {
+        const i = inputs("host-gw");
+        const m = stockVm(i);
+        m.set((s) => {
+            s.failUrls = ["/kubelet.exe"];
+        });
+        assert.notStrictEqual(m.run(i.runner).code, 0, "the first run stops half way");
+        m.set((s) => {
+            s.failUrls = [];
+        });
+        ok(m.boot(["hybrid-k8s-external-network"]), "an unexpected reboot");
+        assert.strictEqual(m.state.features.Containers, "Installed");
+        const again = m.run(i.runner);
+        ok(again, "provision again");
+        assert.deepStrictEqual(calls(again, "Restart-Computer"), [], "no reboot: the feature is active");
+        assert.match(again.stdout, /the External network is left to its boot task/);
+        assert.match(again.stdout, /no reboot needed/);
+        assert.strictEqual(m.state.services.containerd.status, "Running", "the feature is active: the runtime is set up at once");
+        ok(m.runTask("hybrid-k8s-external-network"), "external network");
+        ok(m.run(prov.renderProvisionedReady()), "ready");
+        assert.deepStrictEqual(changes(m.run(i.runtimeScript)), []);
+    });
+
     it("a download that fails half way fails the extension, leaves sshd up and no reboot; the retry finishes", () => {
         const i = inputs("vxlan");
         const m = stockVm(i);

@@ -32,7 +32,10 @@
 //   reboot the extension may run a script that did not finish again from the start
 //   (devblogs.microsoft.com/azure-vm-runtime/when-will-customscript-extension-re-execute-my-script).
 //   So the script exits 0 with the reboot scheduled 10 s later, and every part is idempotent: a run
-//   after the reboot changes nothing and schedules no second reboot.
+//   after the reboot changes nothing and schedules no second reboot (prepare-features asks for a
+//   reboot only while the Containers feature is not active). A run after the reboot that comes
+//   while the boot task still finishes the runtime waits for it to end (or leaves the work to it):
+//   never a second runtime step beside it, never sshd before it is done.
 //
 // Pure: inputs in, scripts out. components/windowsNode.ts wires them (see windowsSteps).
 import { gzipSync } from "zlib";
@@ -48,6 +51,10 @@ import * as win from "./windows";
 export const PROVISION_DIR = "C:\\k\\provision";
 /** Present from the provisioning's reboot until the boot task has finished the runtime. */
 export const RUNTIME_PENDING = `${PROVISION_DIR}\\runtime-after-boot.txt`;
+/** Holds the boot in which the boot task last ended (whether or not it finished the runtime). */
+export const PROVISION_BOOT_DONE = `${PROVISION_DIR}\\boot-task-ended.txt`;
+/** How long a run of the script after the reboot waits for the boot task to end (10 s polls). */
+export const BOOT_TASK_WAIT_POLLS = 120;
 /** The boot task: finishes the runtime after the provisioning's reboot, then starts sshd. */
 export const PROVISION_BOOT_TASK = "hybrid-k8s-provision-boot";
 export const PROVISION_BOOT_LOG = "C:\\var\\log\\kubernetes\\provision-boot.log";
@@ -82,7 +89,8 @@ export function provisionParts(input: ProvisionInput): Array<{ name: string; scr
  * network (as the image's boot task does), runs the runtime step's file again (now with the
  * Containers feature active: containerd as a service, the CNI config, the sandbox image, the
  * background pulls) and, whatever happened, starts sshd last: an SSH step never runs beside it.
- * On later boots nothing is pending and it only starts sshd.
+ * On later boots nothing is pending and it only starts sshd. It records the boot in which it ended
+ * (PROVISION_BOOT_DONE), for a run of the provisioning script in the same boot.
  */
 export function renderProvisionBootTask(): string {
     return `${win.PRELUDE}New-Item -ItemType Directory -Force C:\\var\\log\\kubernetes | Out-Null
@@ -94,6 +102,7 @@ try {
     Remove-Item -Force ${RUNTIME_PENDING}
   }
 } finally {
+  Set-Content -Path ${PROVISION_BOOT_DONE} -Value ${win.BOOT_TIME}
   Set-Service sshd -StartupType Automatic
   Start-Service sshd
   Stop-Transcript | Out-Null
@@ -111,7 +120,9 @@ try {
  * that this script reboots (as in the image build). The
  * reboot happens only when prepare-features recorded this boot in the boot marker (it asked for
  * one); sshd is then stopped and left to the boot task, so no SSH step reaches the node between
- * the script's end and the reboot.
+ * the script's end and the reboot. A run after that reboot first waits (BOOT_TASK_WAIT_POLLS × 10 s)
+ * for the boot task to end, and if it does not, ends there: the boot task finishes the runtime and
+ * starts sshd, and the ready step waits for sshd.
  */
 export function renderProvision(input: ProvisionInput): string {
     const data = (name: string) => {
@@ -121,6 +132,19 @@ export function renderProvision(input: ProvisionInput): string {
     return `${win.PRELUDE}${win.DETACHED_FN}
 $env:HYBRID_K8S_REBOOT_BY_CALLER = '1'
 foreach ($d in 'C:\\k', '${PROVISION_DIR}', 'C:\\var\\log\\kubernetes') { New-Item -ItemType Directory -Force $d | Out-Null }
+# A run after the reboot while the boot task has not ended (the extension runs an unfinished script
+# again after a reboot) would set up the runtime beside the boot task and start sshd before it is
+# done: it waits for the boot task to end, and leaves the work to it if it does not.
+$boot = ${win.BOOT_TIME}
+if ((Test-Path ${RUNTIME_PENDING}) -and ((Get-Content -Raw ${RUNTIME_PENDING}).Trim() -ne $boot)) {
+  for ($i = 0; -not ((Test-Path ${PROVISION_BOOT_DONE}) -and ((Get-Content -Raw ${PROVISION_BOOT_DONE}).Trim() -eq $boot)); $i++) {
+    if ($i -ge ${BOOT_TASK_WAIT_POLLS}) {
+      Write-Output "provisioned; rebooted, and the boot task still finishes the runtime (see ${PROVISION_BOOT_LOG}): left to it"
+      return
+    }
+    Start-Sleep -Seconds 10
+  }
+}
 function Write-Part([string]$Name, [string]$Script) {
   $file = "${PROVISION_DIR}\\$Name.ps1"
   Set-FileText $file $Script | Out-Null

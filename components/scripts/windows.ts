@@ -276,8 +276,10 @@ Stop-Transcript | Out-Null
  * (kubelet 10250, VXLAN 4789/UDP, inbound ICMP echo), the persistent Azure metadata route, and a
  * boot-time task that creates the External HNS network. When a reboot is needed it records the
  * boot time, starts a detached task that stops sshd and reboots, and returns only once sshd has
- * stopped, so the next poll cannot reach the node before the reboot. With
- * HYBRID_K8S_REBOOT_BY_CALLER=1 (an image build) the caller reboots instead.
+ * stopped, so the next poll cannot reach the node before the reboot. Over SSH a reboot is needed
+ * while the feature is not active or the External network is missing (its boot task creates it
+ * where no session depends on the NIC). With HYBRID_K8S_REBOOT_BY_CALLER=1 (an image build, the
+ * provisioning) the caller reboots instead, and only the feature's activation asks for it.
  */
 export function renderPrepareFeatures(input: FeaturesInput): string {
     const vxlan = input.spec.vxlanPort
@@ -307,6 +309,13 @@ Register-Detached hybrid-k8s-external-network ${psData(renderExternalNetworkTask
 $feature = Get-WindowsFeature -Name Containers
 if ($feature.InstallState -eq 'Installed' -and (Get-HnsNetwork | Where-Object Name -EQ External)) {
   Write-Output "Containers feature installed, External network present"
+  exit 0
+}
+# A caller that reboots is asked for a reboot only while the feature is not active: with the
+# feature active, the External network is its boot task's (running in this boot after a reboot,
+# or at the next), and a boot marker would make the caller reboot again for nothing.
+if ($feature.InstallState -eq 'Installed' -and $env:HYBRID_K8S_REBOOT_BY_CALLER -eq '1') {
+  Write-Output "Containers feature installed; the External network is left to its boot task"
   exit 0
 }
 if ($feature.InstallState -eq 'Available') {

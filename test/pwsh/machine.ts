@@ -126,10 +126,20 @@ export class StubWindows {
         return { ...res, calls: this.state.calls.slice(before) };
     }
 
-    /** Reboots the machine (finishes pending features, starts automatic services, runs startup tasks). */
-    boot(): StepRun {
+    /**
+     * Reboots the machine (finishes pending features, starts automatic services, runs startup
+     * tasks). Startup tasks named in `hold` have not run yet when it returns: runTask runs one later.
+     */
+    boot(hold: string[] = []): StepRun {
         const before = this.state.calls.length;
-        const res = runPwsh(["-File", RUNNER, "-Machine", this.dir, "-Boot"]);
+        const res = runPwsh(["-File", RUNNER, "-Machine", this.dir, "-Boot", ...(hold.length ? ["-HoldTasks", hold.join(",")] : [])]);
+        return { ...res, calls: this.state.calls.slice(before) };
+    }
+
+    /** Runs a registered task's script, as the Task Scheduler does (a startup task held at boot). */
+    runTask(name: string): StepRun {
+        const before = this.state.calls.length;
+        const res = runPwsh(["-File", RUNNER, "-Machine", this.dir, "-Task", name]);
         return { ...res, calls: this.state.calls.slice(before) };
     }
 }

@@ -1,8 +1,9 @@
 # Runs one Windows step (the text inside its -EncodedCommand) against the stubbed Windows of a machine folder (test/pwsh/stub.ps1):
 # drive C: is the folder's c/, the state is state.json; stdin goes to the script as on a node.
 # -Boot instead starts the machine again: pending features install, services set to start
-# automatically run, startup tasks run.
-param([Parameter(Mandatory = $true)][string]$Machine, [string]$Script, [switch]$Boot)
+# automatically run, startup tasks run (those named in -HoldTasks, comma-separated, wait: -Task runs one later, as the
+# Task Scheduler would while a step of the same boot runs beside it).
+param([Parameter(Mandatory = $true)][string]$Machine, [string]$Script, [switch]$Boot, [string]$HoldTasks = "", [string]$Task)
 $ErrorActionPreference = 'Stop'
 $global:MachineState = Join-Path $Machine 'state.json'
 $global:W = Get-Content -Raw $MachineState | ConvertFrom-Json
@@ -25,7 +26,9 @@ try {
     foreach ($s in @($W.services.PSObject.Properties)) { $s.Value.status = 'Stopped' }
     foreach ($e in @($W.hns.endpoints)) { $e.Attached = $false }
     foreach ($s in @($W.services.PSObject.Properties)) { if ($s.Value.start -eq 'Automatic') { Start-Svc $s.Name } }
-    foreach ($t in @($W.tasks.PSObject.Properties)) { if ($t.Value.atStartup) { & { $ErrorActionPreference = 'Stop'; & $t.Value.file } } }
+    foreach ($t in @($W.tasks.PSObject.Properties)) { if ($t.Value.atStartup -and @($HoldTasks -split ",") -notcontains $t.Name) { & { $ErrorActionPreference = 'Stop'; & $t.Value.file } } }
+  } elseif ($Task) {
+    & { $ErrorActionPreference = 'Stop'; & $W.tasks.$Task.file }
   } else {
     # as on the node: the command's own unpacker (the text inside -EncodedCommand) creates the
     # step's script block and runs it; there is no script scope, and exit ends the process
