@@ -57,6 +57,13 @@ describe("existing machines: the plan", () => {
                 assert.ok(fs.existsSync(path.join(run.out, "scripts", `${node}-enable-openssh.ps1`)), `${node}-enable-openssh.ps1`);
             }
             assert.strictEqual(fs.existsSync(path.join(run.out, "tor-routes.txt")), topology === "tor");
+            if (topology === "tor") {
+                // an existing cluster's own nodes are the cluster's: the plan says where the whole table comes from
+                const routes = fs.readFileSync(path.join(run.out, "tor-routes.txt"), "utf8");
+                assert.strictEqual(/printed by the\n! k8s-master-compatibility step at `pulumi up`/.test(routes), existingCluster, routes);
+                assert.strictEqual(/ name k8s-master$/m.test(routes), !existingCluster, "the master's route only where the stack gives it its podCIDR");
+                assert.match(routes, /^ip route 10\.244\.\d+\.0 255\.255\.255\.0 192\.0\.2\.21 name win-a$/m);
+            }
             assert.deepStrictEqual(doc.outputs.resourceGroupName, null);
             assert.deepStrictEqual(
                 (doc.outputs.windowsNodes as Array<{ name: string; privateIp: string }>).map((n) => [n.name, n.privateIp]),
