@@ -59,7 +59,7 @@ const master = new LinuxMaster("k8s-master", {
     containerdVersion: cfg.containerdVersion,
     existingCluster: cfg.existingCluster,
     compatibilityCheck: cfg.existingCluster
-        ? renderClusterCompatibility({ spec, podCidr: addresses.podCidr, serviceCidr: addresses.serviceCidr, kubernetesVersion: cfg.kubernetesVersion, windowsNodes: addresses.windows })
+        ? renderClusterCompatibility({ spec, podCidr: addresses.podCidr, serviceCidr: addresses.serviceCidr, kubernetesVersion: cfg.kubernetesVersion, windowsNodes: addresses.windows.map((n) => ({ name: n.name, podCidr: n.podCidr, address: n.privateIp })) })
         : undefined,
 });
 
@@ -159,8 +159,13 @@ export const kubeconfig = master.kubeconfig;
 export const flannelNetwork = spec.windowsNetworkName;
 /** Every node with its private IP and pod /24, known before anything runs. */
 export const nodes = allNodes(addresses).map((n) => ({ name: n.name, role: n.role, privateIp: n.privateIp, podCidr: n.podCidr }));
-/** For `tor`: each node's pod /24 and its next hop, and the same as switch (IOS-style) and Linux router commands. */
-const torTable = cfg.topology === "tor" ? torRouteTable(allNodes(addresses).map((n) => ({ name: n.name, address: n.privateIp, podCidr: n.podCidr }))) : undefined;
+/**
+ * For `tor`: each node's pod /24 and its next hop, and the same as switch (IOS-style) and Linux
+ * router commands. On an existing cluster only the planned Windows nodes: the master's podCIDR and
+ * the cluster's other nodes are the cluster's, and its compatibility step prints the whole table.
+ */
+const torNodes = cfg.existingCluster ? addresses.windows : allNodes(addresses);
+const torTable = cfg.topology === "tor" ? torRouteTable(torNodes.map((n) => ({ name: n.name, address: n.privateIp, podCidr: n.podCidr }))) : undefined;
 export const torRoutes = torTable ? torTable.routes.map((r) => `${r.prefix} via ${r.nextHop}`) : [];
 export const torRouteCommands = torTable ? { ios: torTable.ios, linux: torTable.linux } : null;
 /** Each Windows worker: name, private IP and pod /24. */

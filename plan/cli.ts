@@ -398,7 +398,21 @@ export function upgradeOrder(doc: PlanDocument): string {
 /** The top-of-rack routes as switch (IOS-style) and Linux router commands, from the torRouteCommands output. */
 function torCommands(doc: PlanDocument): string {
     const c = doc.outputs.torRouteCommands as { ios?: string; linux?: string } | null | undefined;
-    return c && typeof c.ios === "string" && typeof c.linux === "string" ? `! a switch (IOS-style)\n${c.ios.trimEnd()}\n# a Linux router\n${c.linux.trimEnd()}\n` : "";
+    return c && typeof c.ios === "string" && typeof c.linux === "string" ? `${torIncomplete(doc)}! a switch (IOS-style)\n${c.ios.trimEnd()}\n# a Linux router\n${c.linux.trimEnd()}\n` : "";
+}
+
+/**
+ * On an existing cluster the plan knows only the planned Windows nodes' routes: the cluster's own
+ * nodes and their podCIDRs are the cluster's, and its compatibility step prints the complete table.
+ * Says so, as IOS comment lines (!), or "" when the plan's table is complete.
+ */
+function torIncomplete(doc: PlanDocument): string {
+    const step = doc.resources.find((r) => r.type === "command:remote:Command" && r.name.endsWith("-compatibility"));
+    return step
+        ? `! The cluster exists: these are the routes the plan knows, the planned Windows nodes'. The complete\n` +
+              `! table, with the cluster's own nodes (each spec.podCIDR via its InternalIP), is printed by the\n` +
+              `! ${step.name} step at \`pulumi up\` (its log and its stdout), from the cluster's Nodes.\n`
+        : "";
 }
 
 /**

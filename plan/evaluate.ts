@@ -5,7 +5,7 @@ import { disconnect } from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
 import * as path from "path";
 import { recordableConfigKey } from "../components/config";
-import { installRecordingMonitor, Json, RecordedResource, ResourceOptionsRecord } from "./monitor";
+import { installRecordingMonitor, Json, RecordedResource, ResourceOptionsRecord, SECRET, SshHop, SshTarget } from "./monitor";
 import { PlanMocks } from "./mocks";
 
 export interface PlanResource {
@@ -17,6 +17,11 @@ export interface PlanResource {
     /** Options that change how the engine replaces, deletes or hides it; only those set. */
     options: ResourceOptionsRecord;
     inputs: Record<string, Json>;
+    /**
+     * A remote command's SSH target: host, user and port of its connection and of its proxy, if
+     * any (its `inputs.connection` is "[secret]" as a whole: it holds the private key).
+     */
+    target?: SshTarget;
 }
 
 export interface PlanDocument {
@@ -84,6 +89,14 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
         }
     }
     const records = monitor.records;
+    // A target's fields are plain config (masterAddress, masterUser, adminUsername, windowsHosts);
+    // should one ever equal a secret's value, it is written as "[secret]" all the same.
+    const secretValues = new Set(opts.secretKeys.map((k) => opts.config[k]).filter((v) => typeof v === "string" && v !== ""));
+    const hide = (h: SshHop): SshHop => {
+        const f = (v: Json): Json => (typeof v === "string" && secretValues.has(v) ? SECRET : v);
+        return { host: f(h.host), user: f(h.user), port: f(h.port) };
+    };
+    const target = (t: SshTarget | undefined): { target?: SshTarget } => (t ? { target: { ...hide(t), ...(t.proxy ? { proxy: hide(t.proxy) } : {}) } } : {});
     return {
         records,
         document: {
@@ -98,6 +111,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
                 dependsOn: r.dependsOn,
                 options: r.options,
                 inputs: r.inputs,
+                ...target(r.target),
             })),
             outputs: monitor.stackOutputs,
         },

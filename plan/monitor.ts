@@ -34,6 +34,23 @@ export interface RecordedResource {
     /** The resource options that decide replacement, deletion and secrecy (only those set). */
     options: ResourceOptionsRecord;
     inputs: Record<string, Json>;
+    /** A remote command's SSH target (its `connection` without the key or password); undefined otherwise. */
+    target?: SshTarget;
+}
+
+/** Where an SSH hop goes: the connection's host, user and port. */
+export interface SshHop {
+    host: Json;
+    user: Json;
+    port: Json;
+}
+
+/**
+ * The SSH target of a remote command: its connection's host, user and port and, when it goes
+ * through a proxy, the proxy's. Never the private key, password or agent socket.
+ */
+export interface SshTarget extends SshHop {
+    proxy?: SshHop;
 }
 
 /**
@@ -109,6 +126,38 @@ export function unwire(value: unknown): Json {
     return null;
 }
 
+/** The value inside a secret's wire wrapper (the value itself otherwise). */
+function unsecret(value: unknown): unknown {
+    const obj = value as Record<string, unknown> | null;
+    return obj !== null && typeof obj === "object" && obj[SIG_KEY] === SECRET_SIG ? unsecret(obj.value) : value;
+}
+
+/** host, user and port of a connection or proxy object on the wire (each unwire'd: a nested secret stays "[secret]"). */
+function hop(value: unknown): SshHop {
+    const v = unsecret(value);
+    if (v === UNKNOWN_VALUE) {
+        return { host: UNKNOWN, user: UNKNOWN, port: UNKNOWN };
+    }
+    const o = (v !== null && typeof v === "object" ? v : {}) as Record<string, unknown>;
+    return { host: unwire(o.host ?? null), user: unwire(o.user ?? null), port: unwire(o.port ?? null) };
+}
+
+/**
+ * The SSH target of a remote command (type command:remote:Command) from its raw inputs. pulumi-command
+ * 1.2.1 wraps the whole connection in a secret, because its privateKey or password may be one
+ * (sdk/nodejs/remote/command.ts: resourceInputs["connection"] = pulumi.secret(...), with its
+ * defaults port 22 and user root: types/input.ts connectionArgsProvideDefaults), so the plan shows
+ * `connection` as "[secret]"; only the fields that say where it goes are taken out of it.
+ */
+export function sshTarget(type: string, inputs: Record<string, unknown>): SshTarget | undefined {
+    if (type !== "command:remote:Command" || inputs.connection === undefined) {
+        return undefined;
+    }
+    const c = unsecret(inputs.connection);
+    const proxy = c !== null && typeof c === "object" ? unsecret((c as Record<string, unknown>).proxy) : undefined;
+    return { ...hop(c), ...(proxy !== undefined && proxy !== null ? { proxy: hop(proxy) } : {}) };
+}
+
 /** A provider reference on the wire is "<urn>::<id>". */
 function providerUrn(ref: string): string | undefined {
     if (!ref) {
@@ -158,7 +207,9 @@ export class RecordingMonitor extends MockMonitor {
         if (provider) {
             dependsOn.add(provider); // a resource waits on its provider; the SDK does not list it
         }
-        const inputs = unwire(req.getObject()?.toJavaScript() ?? {});
+        const raw = req.getObject()?.toJavaScript() ?? {};
+        const inputs = unwire(raw);
+        const target = sshTarget(req.getType(), raw);
         const parent = req.getParent();
         const options = recordOptions(req);
         this.records.push({
@@ -175,6 +226,7 @@ export class RecordingMonitor extends MockMonitor {
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             options,
             inputs: inputs !== null && typeof inputs === "object" && !Array.isArray(inputs) ? inputs : {},
+            ...(target ? { target } : {}),
         });
     }
 }

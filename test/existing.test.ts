@@ -5,7 +5,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as linux from "../components/scripts/linux";
 import { decodePowerShell } from "../components/scripts/shell";
-import { AZURE_LIKE, AZURE_PREBUILT_LIKE, cachedPlan, EXISTING_LIKE, EXISTING_PLANS, PlanRun } from "./planRun";
+import { openSshPrivateKey } from "../components/sshKeys";
+import { PlanResource } from "../plan/evaluate";
+import { AZURE_LIKE, AZURE_PREBUILT_LIKE, cachedPlan, EXISTING_LIKE, EXISTING_PLANS, EXISTING_PROXY_PLANS, PlanRun, SENTINEL_KEY_MATERIAL, sentinelPrivateKey } from "./planRun";
 import { sandbox } from "./shell";
 
 function scripts(run: PlanRun, node: string): Map<string, string> {
@@ -55,11 +57,66 @@ describe("existing machines: the plan", () => {
                 assert.ok(fs.existsSync(path.join(run.out, "scripts", `${node}-enable-openssh.ps1`)), `${node}-enable-openssh.ps1`);
             }
             assert.strictEqual(fs.existsSync(path.join(run.out, "tor-routes.txt")), topology === "tor");
+            if (topology === "tor") {
+                // an existing cluster's own nodes are the cluster's: the plan says where the whole table comes from
+                const routes = fs.readFileSync(path.join(run.out, "tor-routes.txt"), "utf8");
+                assert.strictEqual(/printed by the\n! k8s-master-compatibility step at `pulumi up`/.test(routes), existingCluster, routes);
+                assert.strictEqual(/ name k8s-master$/m.test(routes), !existingCluster, "the master's route only where the stack gives it its podCIDR");
+                assert.match(routes, /^ip route 10\.244\.\d+\.0 255\.255\.255\.0 192\.0\.2\.21 name win-a$/m);
+            }
             assert.deepStrictEqual(doc.outputs.resourceGroupName, null);
             assert.deepStrictEqual(
                 (doc.outputs.windowsNodes as Array<{ name: string; privateIp: string }>).map((n) => [n.name, n.privateIp]),
                 [["win-a", "192.0.2.21"], ["win-b", "192.0.2.22"]],
             );
+        });
+    }
+
+    /** Does this remote command run PowerShell (a Windows host's step) rather than a shell script (the master's)? */
+    function isWindowsStep(r: PlanResource): boolean {
+        const script = r.inputs.create ?? r.inputs.update ?? r.inputs.delete;
+        assert.strictEqual(typeof script, "string", `${r.name} has a script`);
+        return /^powershell(\.exe)? /.test(String(script));
+    }
+
+    const label = (args: string[]) => args.filter((a) => a !== "--config" && a !== "--secret" && !a.startsWith("sshPrivateKey=")).slice(2).join(" ") || "Pulumi.existing.yaml";
+    for (const [args, proxied] of [...EXISTING_PLANS.map((a) => [a, false] as const), ...EXISTING_PROXY_PLANS.map((a) => [a, true] as const)]) {
+        it(`${label(args)}: each step's SSH target is its host's address and user${proxied ? ", through the master" : ""}; the private key is nowhere in plan.json`, () => {
+            const run = cachedPlan(args);
+            assert.strictEqual(run.code, 0, run.stderr);
+            const master = { host: "192.0.2.10", user: "ubuntu", port: 22 };
+            const windows: Record<string, { host: string; user: string; port: number }> = {
+                "win-a": { host: "192.0.2.21", user: "Administrator", port: 22 },
+                // the proxied plans give win-b a user of its own
+                "win-b": { host: "192.0.2.22", user: proxied ? "winops" : "Administrator", port: 22 },
+            };
+            const steps = run.doc!.resources.filter((r) => r.type === "command:remote:Command");
+            const perHost = new Map<string, number>();
+            for (const r of steps) {
+                let want;
+                if (isWindowsStep(r)) {
+                    const host = Object.keys(windows).find((h) => r.name.startsWith(`${h}-`));
+                    assert.ok(host, `${r.name}: a Windows step is named after its host`);
+                    want = { ...windows[host], ...(proxied ? { proxy: master } : {}) };
+                    perHost.set(host, (perHost.get(host) ?? 0) + 1);
+                } else {
+                    want = master;
+                    perHost.set("master", (perHost.get("master") ?? 0) + 1);
+                }
+                assert.deepStrictEqual(r.target, want, `${r.name} targets its host`);
+                assert.strictEqual(r.inputs.connection, "[secret]", `${r.name}: the connection itself stays secret`);
+            }
+            // every host's steps: identity, readiness, features, runtime, join, upgrade, check
+            assert.ok(perHost.get("win-a")! >= 7 && perHost.get("win-b")! >= 7 && perHost.get("master")! >= 8, JSON.stringify([...perHost]));
+            const text = fs.readFileSync(path.join(run.out, "plan.json"), "utf8");
+            const key = proxied ? sentinelPrivateKey() : openSshPrivateKey("plan-placeholder");
+            for (const line of key.split("\n").filter((l) => l !== "" && !l.startsWith("-----"))) {
+                assert.ok(!text.includes(line), "a line of the private key is in plan.json");
+            }
+            if (proxied) {
+                assert.ok(!text.includes(SENTINEL_KEY_MATERIAL));
+                assert.ok(!run.stdout.includes(SENTINEL_KEY_MATERIAL) && !run.stderr.includes(SENTINEL_KEY_MATERIAL));
+            }
         });
     }
 

@@ -27,6 +27,10 @@ interface FakeCluster {
     daemonSets?: string[];
     /** name → spec.podCIDR ("" for none). */
     nodes: Record<string, string>;
+    /** name → its InternalIP addresses, space-separated as kubectl's jsonpath prints a list; defaults to none. */
+    addresses?: Record<string, string>;
+    /** Raw lines of `kubectl get nodes` (name|podCIDR|InternalIPs), instead of nodes and addresses. */
+    nodeLines?: string;
 }
 
 /** The ClusterConfiguration kubeadm uploads (kubeadm.k8s.io/v1beta4, keys sorted as kubeadm writes them). */
@@ -96,7 +100,7 @@ function fakeCluster(sb: Sandbox, c: FakeCluster): void {
         "flannel-ds": c.flannel?.daemonSet ?? "",
         netconf: c.flannel?.netConf ?? "",
         ds: [...(c.daemonSets ?? []), ...(c.flannel ? [`${c.flannel.namespace}/${c.flannel.daemonSet}`] : [])].join("\n") + "\n",
-        nodes: Object.entries(c.nodes).map(([n, cidr]) => `${n} ${cidr}\n`).join(""),
+        nodes: c.nodeLines ?? Object.entries(c.nodes).map(([n, cidr]) => `${n}|${cidr}|${c.addresses?.[n] ?? ""}\n`).join(""),
     };
     sb.run(`mkdir -p "$SANDBOX/cluster" /etc/kubernetes && touch /etc/kubernetes/admin.conf`);
     for (const [name, content] of Object.entries(files)) {
@@ -117,7 +121,9 @@ case "$*" in
   *"daemonsets -l app=flannel"*) [ -s "$C/flannel-ns" ] && [[ "$*" == *"-n $(cat "$C/flannel-ns") "* ]] && cat "$C/flannel-ds" || { echo 'error: array index out of bounds: index 0, length 0' >&2; exit 1; } ;;
   *"configmap kube-flannel-cfg"*) [[ "$*" == *"-n $(cat "$C/flannel-ns") "* ]] && cat "$C/netconf" || exit 1 ;;
   *"get daemonsets -A"*) cat "$C/ds" ;;
-  *"get nodes"*) cat "$C/nodes" ;;
+  # the stub's lines are name|podCIDR|InternalIPs: only that query gets them
+  *"get nodes"*) q='jsonpath={range .items[*]}{.metadata.name}{"|"}{.spec.podCIDR}{"|"}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}'
+    [[ "$*" == *"$q"* ]] && cat "$C/nodes" || { echo "unexpected kubectl $*" >&2; exit 2; } ;;
   *) echo "unexpected kubectl $*" >&2; exit 2 ;;
 esac`,
     );
@@ -128,7 +134,7 @@ interface Case {
     podCidr?: string;
     serviceCidr?: string;
     kubernetesVersion?: string;
-    windowsNodes?: Array<{ name: string; podCidr: string }>;
+    windowsNodes?: Array<{ name: string; podCidr: string; address?: string }>;
 }
 
 function check(c: FakeCluster, input: Case = {}) {
@@ -241,7 +247,8 @@ describe("existing cluster: the compatibility step against stubbed kubectl answe
             /install flannel .* with net-conf\.json \{"Network": "10\.244\.0\.0\/16", "Backend": \{"Type": "vxlan", "VNI": 4096, "Port": 4789\}\}/,
         );
         refused(check(c, { topology: "host-gw" }).res, /"Backend": \{"Type": "host-gw"\}/);
-        // tor needs no flannel: the same cluster passes, and the facts say flannel is absent
+        // tor needs no flannel: a cluster without one (and without another pod network) passes, and the facts say flannel is absent
+        c.daemonSets = ["kube-system/kube-proxy"];
         const tor = check(c, { topology: "tor" }).res;
         assert.strictEqual(tor.code, 0, tor.stderr);
         assert.strictEqual(ex.parseClusterFacts(tor.stdout).flannel, null);
@@ -304,6 +311,117 @@ describe("existing cluster: the compatibility step against stubbed kubectl answe
         c.nodes["win-a"] = "10.244.7.0/24";
         refused(check(c, { windowsNodes: [{ name: "win-a", podCidr: "10.244.2.0/24" }] }).res, /node win-a is already in the cluster with podCIDR 10\.244\.7\.0\/24, but the stack plans 10\.244\.2\.0\/24/);
         assert.strictEqual(check(goodCluster(), { windowsNodes: [{ name: "win-a", podCidr: "10.244.2.0/24" }] }).res.code, 0);
+    });
+
+    /** A cluster a tor stack can join: kubeadm, no flannel, no other pod network. */
+    function torCluster(): FakeCluster {
+        const c = goodCluster();
+        delete c.flannel;
+        c.daemonSets = ["kube-system/kube-proxy"];
+        return c;
+    }
+
+    /** The route lines of the step's output (what follows its tor heading), and every other line. */
+    function torOutput(stdout: string): { table: string; rest: string[] } {
+        const lines = stdout.split("\n");
+        const at = lines.findIndex((l) => l.startsWith("tor: the routes to program on the top-of-rack switch"));
+        assert.ok(at >= 0, stdout);
+        const table = lines.slice(at + 1).filter((l) => /^(ip route|! |# )/.test(l));
+        return { table: table.join("\n") + "\n", rest: lines.filter((l, i) => i <= at || !table.includes(l)) };
+    }
+
+    it("tor: prints the switch's whole route table, the cluster's own nodes (each spec.podCIDR via its InternalIP) and the planned Windows nodes, as torRouteTable writes it", () => {
+        const c = torCluster();
+        c.nodes = { "cp-1": "10.244.0.0/24", "worker-1": "10.244.1.0/24", "worker-10": "10.244.10.0/24", "win-b": "10.244.233.0/24", joining: "" };
+        // dual-stack nodes list an IPv6 InternalIP too, in either order
+        c.addresses = { "cp-1": "192.0.2.10", "worker-1": "192.0.2.11 fd00::11", "worker-10": "fd00::12 192.0.2.12", "win-b": "192.0.2.22", joining: "192.0.2.13" };
+        // win-b joined on an earlier run: its route comes from its Node, once
+        const windowsNodes = [
+            { name: "win-a", podCidr: "10.244.234.0/24", address: "192.0.2.21" },
+            { name: "win-b", podCidr: "10.244.233.0/24", address: "192.0.2.22" },
+        ];
+        const { sb, script, res } = check(c, { topology: "tor", windowsNodes });
+        assert.strictEqual(res.code, 0, res.stderr);
+        const want = ex.torRouteTable([
+            { name: "cp-1", address: "192.0.2.10", podCidr: "10.244.0.0/24" },
+            { name: "worker-1", address: "192.0.2.11", podCidr: "10.244.1.0/24" },
+            { name: "worker-10", address: "192.0.2.12", podCidr: "10.244.10.0/24" },
+            { name: "win-b", address: "192.0.2.22", podCidr: "10.244.233.0/24" },
+            { name: "win-a", address: "192.0.2.21", podCidr: "10.244.234.0/24" },
+        ]);
+        // the same lines, under the same headings, as the plan's tor-routes.txt
+        assert.strictEqual(torOutput(res.stdout).table, `! a switch (IOS-style)\n${want.ios}# a Linux router\n${want.linux}`);
+        assert.match(res.stdout, /^ip route 10\.244\.1\.0 255\.255\.255\.0 192\.0\.2\.11 name worker-1$/m);
+        assert.match(res.stdout, /^ip route replace 10\.244\.10\.0\/24 via 192\.0\.2\.12$/m);
+        assert.match(res.stdout, /no route for node joining: it has no spec\.podCIDR/);
+        // the facts line is still there and parses
+        assert.strictEqual(ex.parseClusterFacts(res.stdout).nodes.length, 5);
+        assert.strictEqual(sb.run(script).stdout, res.stdout, "a second run prints the same");
+        // other topologies print no route table
+        const vx = check(goodCluster()).res;
+        assert.strictEqual(vx.code, 0, vx.stderr);
+        assert.doesNotMatch(vx.stdout, /ip route/);
+    });
+
+    it("tor: a cluster whose pods are networked by Calico, Cilium, Weave Net, Antrea or Canal is refused with the fix", () => {
+        const fix = /Fix: use the topology that matches the cluster's network \(vxlan or host-gw, for a cluster that runs flannel: this stack's Windows nodes join no other network plugin\), or join them to a cluster whose Linux nodes route pods through the switch with the bridge and host-local CNI plugins/;
+        for (const ds of ["kube-system/calico-node", "calico-system/calico-node", "kube-system/cilium", "kube-system/weave-net", "kube-system/antrea-agent", "kube-system/canal"]) {
+            const c = torCluster();
+            c.daemonSets = ["kube-system/kube-proxy", ds];
+            refused(
+                check(c, { topology: "tor" }).res,
+                new RegExp(`the tor topology has the switch route each node's pod /24 to that node, .* this cluster's pods are networked by ${ds.replace(/[/.]/g, "\\$&")} - a network that carries pods its own way`),
+                fix,
+            );
+        }
+        // names are matched whole: a DaemonSet that only starts like one is not that network
+        const other = torCluster();
+        other.daemonSets = ["kube-system/kube-proxy", "monitoring/calico-node-exporter", "kube-system/cilium-envoy-x"];
+        assert.strictEqual(check(other, { topology: "tor" }).res.code, 0);
+        // kube-router's manifest gives pods the bridge and host-local plugins: not refused
+        const kr = torCluster();
+        kr.daemonSets = ["kube-system/kube-proxy", "kube-system/kube-router"];
+        assert.strictEqual(check(kr, { topology: "tor" }).res.code, 0);
+    });
+
+    it("tor: node names, pod CIDRs and addresses from the cluster are checked before they are printed; a hostile one is never printed", () => {
+        const c = torCluster();
+        const hostile = [
+            "evil$(touch${IFS}pwned)|10.244.5.0/24|192.0.2.15",
+            "addr-1|10.244.6.0/24|192.0.2.16;reboot",
+            "cidr-1|10.244.7.0/24 name x|192.0.2.17",
+            "ip route 0.0.0.0 0.0.0.0 6.6.6.6|10.244.8.0/24|192.0.2.18",
+            "hostbits|10.244.9.1/24|192.0.2.19",
+            "UPPER|10.244.11.0/24|192.0.2.20",
+            "`id`|10.244.12.0/24|192.0.2.23",
+            "ok-1|10.244.4.0/24|192.0.2.14",
+        ];
+        c.nodeLines = hostile.join("\n") + "\n";
+        const { sb, res } = check(c, { topology: "tor", windowsNodes: [{ name: "win-a", podCidr: "10.244.234.0/24", address: "192.0.2.21" }] });
+        assert.strictEqual(res.code, 0, res.stderr);
+        const { table, rest } = torOutput(res.stdout);
+        assert.strictEqual(
+            table,
+            "! a switch (IOS-style)\nip route 10.244.4.0 255.255.255.0 192.0.2.14 name ok-1\nip route 10.244.234.0 255.255.255.0 192.0.2.21 name win-a\n# a Linux router\nip route replace 10.244.4.0/24 via 192.0.2.14\nip route replace 10.244.234.0/24 via 192.0.2.21\n",
+        );
+        // named by place or by its checked name; the rejected value itself never appears
+        const said = rest.filter((l) => !l.startsWith(ex.CLUSTER_FACTS_PREFIX)).join("\n");
+        for (const n of [1, 4, 6, 7]) {
+            assert.match(said, new RegExp(`no route for the cluster's node number ${n}: its name is not a node name \\(not printed\\)`));
+        }
+        assert.match(said, /no route for node addr-1: it has no IPv4 InternalIP address/);
+        assert.match(said, /no route for node cidr-1: its spec\.podCIDR is not an IPv4 network in CIDR form \(not printed\)/);
+        assert.match(said, /no route for node hostbits: its spec\.podCIDR is not an IPv4 network in CIDR form \(not printed\)/);
+        for (const bad of ["$(", "touch", "pwned", "reboot", "name x", "6.6.6.6", "10.244.9.1", "UPPER", "`"]) {
+            assert.ok(!said.includes(bad), `${bad} is printed`);
+        }
+        assert.ok(!sb.exists("pwned"), "nothing from the cluster ran");
+        // and a hostile Node name holding a planned /24 is refused without naming it
+        const taken = torCluster();
+        taken.nodeLines = "evil$(reboot)|10.244.234.0/24|192.0.2.15\n";
+        const r = check(taken, { topology: "tor", windowsNodes: [{ name: "win-a", podCidr: "10.244.234.0/24", address: "192.0.2.21" }] }).res;
+        refused(r, /a node whose name is not a node name \(not shown\) already holds 10\.244\.234\.0\/24, the pod \/24 the stack plans for win-a/);
+        assert.ok(!r.stderr.includes("reboot"));
     });
 
     it("every problem is reported at once", () => {

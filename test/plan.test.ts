@@ -25,7 +25,12 @@ describe("npm run plan (end to end)", () => {
         assert.strictEqual(doc.stack, "dev");
         assert.strictEqual(doc.config["hybrid-k8s:topology"], "vxlan");
         for (const r of doc.resources) {
-            assert.deepStrictEqual(Object.keys(r).filter((k) => k !== "parent").sort(), ["dependsOn", "inputs", "name", "options", "type", "urn"]);
+            // a remote command also has its SSH target (test/existing.test.ts checks where each goes)
+            const remote = r.type === "command:remote:Command";
+            assert.deepStrictEqual(Object.keys(r).filter((k) => k !== "parent").sort(), ["dependsOn", "inputs", "name", "options", ...(remote ? ["target"] : []), "type", "urn"]);
+            if (remote) {
+                assert.strictEqual(r.inputs.connection, "[secret]", `${r.name}: its connection holds the key`);
+            }
             assert.match(r.urn, /^urn:pulumi:dev::hybrid-k8s::/);
             for (const d of r.dependsOn) {
                 assert.ok(run.graph!.byUrn.has(d), `${r.name} depends on unknown ${d}`);

@@ -47,6 +47,19 @@ export const EXISTING_PLANS: string[][] = [
     ...["vxlan", "host-gw", "tor"].flatMap((t) => ["true", "false"].map((c) => ["--stack", "existing", "--config", `topology=${t}`, "--config", `existingCluster=${c}`])),
 ];
 
+/**
+ * Existing machines reached through the master (sshProxy master), one host with a user of its
+ * own, and a sentinel private key that must appear nowhere: an existing cluster, and a master the
+ * stack initialises for tor.
+ */
+export const EXISTING_PROXY_PLANS: string[][] = [[], ["--config", "topology=tor", "--config", "existingCluster=false"]].map((extra) => [
+    "--stack", "existing",
+    "--config", "sshProxy=master",
+    "--config", `windowsHosts=${JSON.stringify([{ name: "win-a", address: "192.0.2.21" }, { name: "win-b", address: "192.0.2.22", user: "winops" }])}`,
+    "--secret", `sshPrivateKey=${sentinelPrivateKey()}`,
+    ...extra,
+]);
+
 /** Every plan the test files read (argument lists, without --out). */
 export const SHARED_PLANS: string[][] = [
     [],
@@ -73,6 +86,7 @@ export const SHARED_PLANS: string[][] = [
     AZURE_PREBUILT_LIKE,
     EXISTING_LIKE,
     ...EXISTING_PLANS,
+    ...EXISTING_PROXY_PLANS,
 ];
 
 /** The plans whose Windows scripts PowerShell parses (test/powershellParse.test.ts). */

@@ -25,8 +25,11 @@ export interface ClusterCompatibilityInput {
     serviceCidr: string;
     /** hybrid-k8s:kubernetesVersion: what the Windows nodes install. */
     kubernetesVersion: string;
-    /** The Windows nodes the stack will join, with the pod /24 it plans for each. Defaults to none. */
-    windowsNodes?: ReadonlyArray<{ name: string; podCidr: string }>;
+    /**
+     * The Windows nodes the stack will join, with the pod /24 it plans for each and its address (the
+     * next hop of its route in the tor topology's table). Defaults to none.
+     */
+    windowsNodes?: ReadonlyArray<{ name: string; podCidr: string; address?: string }>;
 }
 
 /** flannel as it runs in the cluster (only vxlan and host-gw pass the check). */
@@ -55,6 +58,89 @@ export interface ClusterFacts {
     /** Every node the cluster has, with its spec.podCIDR (null when none is assigned yet). */
     nodes: Array<{ name: string; podCidr: string | null }>;
 }
+
+/**
+ * Pod networks whose Linux nodes carry pods their own way (an overlay, BGP or eBPF), not on a bridge
+ * with host-local ranges that a switch's routes reach: the tor topology refuses a cluster running
+ * one. Their DaemonSets, by the names of the upstream manifests: projectcalico/calico
+ * charts/calico/templates/calico-node.yaml (calico-node; canal when Calico runs with flannel; the
+ * Tigera operator runs calico-node in calico-system, hence every namespace is read); cilium/cilium
+ * install/kubernetes/cilium/templates/cilium-agent/daemonset.yaml (cilium); weaveworks/weave
+ * prog/weave-kube/weave-daemonset-k8s-1.11.yaml (weave-net); antrea-io/antrea
+ * build/charts/antrea/templates/agent/daemonset.yaml (antrea-agent). kube-router is not among them:
+ * its kubeadm manifest (cloudnativelabs/kube-router daemonset/kubeadm-kuberouter.yaml) gives pods the
+ * bridge and host-local plugins on each node's podCIDR, the Linux side tor needs.
+ */
+export const TOR_REFUSED_CNI = ["calico-node", "canal", "cilium", "weave-net", "antrea-agent"] as const;
+
+/**
+ * The compatibility step's last part in the tor topology: the switch's route table, complete, in
+ * torRouteTable's two forms (its `ios` and `linux` lines, under the headings the plan's
+ * tor-routes.txt uses), from the cluster's Nodes ($nodes: name|podCIDR|InternalIPs) and the planned
+ * Windows nodes the cluster does not have yet ($planned: name|pod /24|address).
+ */
+const TOR_ROUTES_SCRIPT = `  ip_int() { local a b c d; IFS=. read -r a b c d <<< "$1"; echo $(( (a << 24) | (b << 16) | (c << 8) | d )); }
+  mask_int() { echo $(( (0xffffffff << (32 - $1)) & 0xffffffff )); }
+  dotted() { echo "$(( ($1 >> 24) & 255 )).$(( ($1 >> 16) & 255 )).$(( ($1 >> 8) & 255 )).$(( $1 & 255 ))"; }
+  is_network() { [ $(( $(ip_int "\${1%/*}") & ~$(mask_int "\${1#*/}") & 0xffffffff )) -eq 0 ]; }
+  table=""
+  # every value read from the cluster passes its pattern before it is printed; one that fails is
+  # named by its place in the list, never printed
+  i=0
+  while IFS='|' read -r name cidr addrs; do
+    [ -n "$name$cidr$addrs" ] || continue
+    i=$((i + 1))
+    if ! node_name "$name"; then
+      echo "no route for the cluster's node number $i: its name is not a node name (not printed)"
+      continue
+    fi
+    if [ -z "$cidr" ]; then
+      echo "no route for node $name: it has no spec.podCIDR"
+      continue
+    fi
+    if ! [[ "$cidr" =~ $net_re ]] || ! is_network "$cidr"; then
+      echo "no route for node $name: its spec.podCIDR is not an IPv4 network in CIDR form (not printed)"
+      continue
+    fi
+    hop=""
+    read -ra found <<< "$addrs"
+    for a in "\${found[@]}"; do
+      if [[ "$a" =~ $ipv4_re ]]; then hop=$a; break; fi
+    done
+    if [ -z "$hop" ]; then
+      echo "no route for node $name: it has no IPv4 InternalIP address"
+      continue
+    fi
+    table+="$cidr $hop $name"$'\\n'
+  done <<< "$nodes"
+  # the planned Windows nodes the cluster does not have yet (one it has is routed by its Node above)
+  while IFS='|' read -r pname pcidr paddr; do
+    [ -n "$pname" ] || continue
+    known=""
+    while IFS='|' read -r name _; do
+      if [ "$name" = "$pname" ]; then known=yes; fi
+    done <<< "$nodes"
+    [ -z "$known" ] || continue
+    if [ -z "$paddr" ]; then
+      echo "no route for planned node $pname: no address given"
+      continue
+    fi
+    table+="$pcidr $paddr $pname"$'\\n'
+  done <<< "$planned"
+  # sorted by destination, as torRouteTable sorts them
+  sorted=$(printf '%s' "$table" | sort -t. -k1,1n -k2,2n -k3,3n -k4,4n)
+  echo "tor: the routes to program on the top-of-rack switch, every node of the cluster (its spec.podCIDR via its InternalIP) and each planned Windows node (its pod /24 via its address):"
+  echo "! a switch (IOS-style)"
+  while read -r cidr hop name; do
+    [ -n "$cidr" ] || continue
+    echo "ip route \${cidr%/*} $(dotted "$(mask_int "\${cidr#*/}")") $hop name $name"
+  done <<< "$sorted"
+  echo "# a Linux router"
+  while read -r cidr hop name; do
+    [ -n "$cidr" ] || continue
+    echo "ip route replace $cidr via $hop"
+  done <<< "$sorted"
+`;
 
 /** "1.33, 1.34 and 1.35" */
 function minorsText(): string {
@@ -86,10 +172,16 @@ function minorsText(): string {
  *   VNI < 4096, any Port but 4789, DirectRouting and GBP (pkg/backend/vxlan/vxlan_windows.go
  *   RegisterNetwork); sig-windows-tools guides/flannel.md sets VNI 4096 and Port 4789 on Linux for
  *   that reason. Go's JSON decoding matches keys case-insensitively, so the keys are read so too.
+ * - other pod networks: DaemonSets by the names their upstream manifests give them (TOR_REFUSED_CNI).
+ * - nodes: each Node's metadata.name, spec.podCIDR and status.addresses of type InternalIP (the
+ *   node's address on the cluster network: kubernetes staging/src/k8s.io/api/core/v1/types.go
+ *   NodeInternalIP), read with '|' between them, which none of the three can hold, so an empty
+ *   podCIDR stays an empty field. In the tor topology the step prints the switch's whole route
+ *   table from them and the planned Windows nodes (TOR_ROUTES_SCRIPT).
  */
 export function renderClusterCompatibility(input: ClusterCompatibilityInput): string {
     const spec = input.spec;
-    const planned = (input.windowsNodes ?? []).map((n) => `${n.name} ${n.podCidr}`).join("\n");
+    const planned = (input.windowsNodes ?? []).map((n) => `${n.name}|${n.podCidr}|${n.address ?? ""}`).join("\n");
     const minors = KUBERNETES_MINORS.map((m) => m.minor);
     return `${bashPrelude(false)}
 want_pod=${sh(input.podCidr)}
@@ -100,6 +192,14 @@ supported=${sh(minors.join(" "))}
 planned=${sh(planned)}
 k() { kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
 cidr_re='^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$'
+# what the cluster's Nodes hold is data: printed only once it passes these. A Node's name is a
+# DNS-1123 subdomain of at most 253 characters (kubernetes pkg/apis/core/validation/validation.go
+# ValidateNodeName: k8s.io/apimachinery pkg/api/validation NameIsDNSSubdomain, IsDNS1123Subdomain).
+name_re='^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'
+node_name() { [ "\${#1}" -le 253 ] && [[ "$1" =~ $name_re ]]; }
+octet='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+ipv4_re="^$octet(\\.$octet){3}$"
+net_re="^$octet(\\.$octet){3}/(3[0-2]|[12]?[0-9])$"
 problems=()
 refuse() { problems+=("$1"); }
 
@@ -219,12 +319,16 @@ if [ "$allocates" = true ] && [ "$mask" != ${NODE_POD_PREFIX} ]; then
   refuse "kube-controller-manager assigns each node a /$mask of the pod CIDR (--node-cidr-mask-size), but the stack lays out one /${NODE_POD_PREFIX} per node (components/addressing.ts NODE_POD_PREFIX) for its Windows networks and routes. Fix: join these nodes to a cluster that assigns /${NODE_POD_PREFIX}s (the default)."
 fi
 
+# --- other pod networks: namespace/name of each DaemonSet, matched by exact name
+daemonsets=$(k get daemonsets -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}' 2>/dev/null)
+cni_running() { printf '%s\\n' "$daemonsets" | grep -E "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/($1)\\$" | tr '\\n' ' '; }
+
 # --- flannel against the topology
 fix_vxlan="set Backend to {\\"Type\\": \\"vxlan\\", \\"VNI\\": ${VXLAN_VNI}, \\"Port\\": ${VXLAN_PORT}} in net-conf.json (kubectl -n $flannel_ns edit configmap kube-flannel-cfg), restart flannel (kubectl -n $flannel_ns rollout restart daemonset $flannel_ds), delete the old device on every Linux node (ip link delete flannel.$vni) and allow UDP ${VXLAN_PORT} between all nodes. While the rollout runs, nodes disagree on VNI and port: pods on different Linux nodes lose connectivity to each other from the first restarted flannel pod to the last, so do it in a maintenance window. Then run pulumi up again."
 case "$topology" in
   vxlan|host-gw)
     if [ -z "$flannel_ns" ]; then
-      others=$(k get daemonsets -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}' 2>/dev/null | grep -E '/(calico-node|cilium|weave-net|antrea-agent|kube-router|canal)' | tr '\\n' ' ')
+      others=$(cni_running ${sh([...TOR_REFUSED_CNI, "kube-router"].join("|"))})
       refuse "the $topology topology needs flannel, and no flannel DaemonSet (label app=flannel) runs in kube-flannel or kube-system\${others:+ (the cluster runs $others- Windows nodes of this stack cannot join that network)}. Fix: install flannel (flannel-io/flannel Documentation/kube-flannel.yml) with net-conf.json {\\"Network\\": \\"$want_pod\\", \\"Backend\\": $( [ "$topology" = vxlan ] && echo "{\\"Type\\": \\"vxlan\\", \\"VNI\\": ${VXLAN_VNI}, \\"Port\\": ${VXLAN_PORT}}" || echo "{\\"Type\\": \\"host-gw\\"}" )} (sig-windows-tools guides/flannel.md), or choose the tor topology."
     elif [ -n "$backend" ] && [ "$backend" != "$topology" ]; then
       case "$backend" in
@@ -246,18 +350,27 @@ case "$topology" in
     if [ -n "$flannel_ns" ]; then
       refuse "the tor topology routes each node's pod /24 through the switch, with no flannel, but flannel runs in the cluster ($flannel_ns/$flannel_ds, backend \${backend:-unknown}). Fix: pulumi config set hybrid-k8s:topology \${backend:-vxlan} to join flannel's network instead."
     fi
+    tor_cni=$(cni_running ${sh(TOR_REFUSED_CNI.join("|"))})
+    if [ -n "$tor_cni" ]; then
+      refuse "the tor topology has the switch route each node's pod /24 to that node, so every Linux node must put its pods on a bridge with host-local addresses from its spec.podCIDR; this cluster's pods are networked by $tor_cni- a network that carries pods its own way (overlay, BGP or eBPF), which the switch's routes do not reach and which Windows nodes of this stack cannot join. Fix: use the topology that matches the cluster's network (vxlan or host-gw, for a cluster that runs flannel: this stack's Windows nodes join no other network plugin), or join them to a cluster whose Linux nodes route pods through the switch with the bridge and host-local CNI plugins (containernetworking/plugins), as a master this stack initialises for tor does."
+    fi
     ;;
 esac
 
 # --- nodes: the cluster's, and the stack's planned Windows nodes against them (podCIDR never changes)
-nodes=$(k get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.podCIDR}{"\\n"}{end}' 2>/dev/null)
-while read -r pname pcidr; do
+nodes=$(k get nodes -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.spec.podCIDR}{"|"}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' 2>/dev/null)
+while IFS='|' read -r pname pcidr _; do
   [ -n "$pname" ] || continue
-  while read -r name cidr; do
+  while IFS='|' read -r name cidr _; do
     [ -n "$name" ] || continue
     if [ "$name" = "$pname" ] && [ -n "$cidr" ] && [ "$cidr" != "$pcidr" ]; then
+      [[ "$cidr" =~ $net_re ]] || cidr="(not shown: not an IPv4 network)"
       refuse "node $name is already in the cluster with podCIDR $cidr, but the stack plans $pcidr for it, and a node's podCIDR never changes. Fix: if that node is gone, delete it (kubectl delete node $name); otherwise name this Windows host differently."
     elif [ "$name" != "$pname" ] && [ "$cidr" = "$pcidr" ]; then
+      if ! node_name "$name"; then
+        refuse "a node whose name is not a node name (not shown) already holds $cidr, the pod /24 the stack plans for $pname. Fix: find it (kubectl get nodes -o wide) and delete it if it is gone; otherwise give $pname a /24 no node holds (hybrid-k8s:windowsHosts, its entry's podSubnet)."
+        continue
+      fi
       refuse "node $name already holds $cidr, the pod /24 the stack plans for $pname. Fix: if $name is gone, delete it (kubectl delete node $name); otherwise give $pname a /24 no node holds (hybrid-k8s:windowsHosts, its entry's podSubnet: e.g. { name: $pname, address: <its address>, podSubnet: <a free /24> })."
     fi
   done <<< "$nodes"
@@ -270,7 +383,7 @@ if [ \${#problems[@]} -gt 0 ]; then
 fi
 
 nodes_json=""
-while read -r name cidr; do
+while IFS='|' read -r name cidr _; do
   [ -n "$name" ] || continue
   case "$name" in *[!a-z0-9.-]*) continue ;; esac
   if [[ "$cidr" =~ $cidr_re ]]; then c="\\"$cidr\\""; else c=null; fi
@@ -285,6 +398,8 @@ if [ -n "$flannel_ns" ]; then
   fi
 fi
 echo "cluster v$server: pod CIDR $pod, service CIDR $svc, node CIDRs assigned by the cluster: $allocates (/$mask), flannel: \${backend:-none}"
+if [ "$topology" = tor ]; then
+${TOR_ROUTES_SCRIPT}fi
 printf '%s{"podCidr":"%s","serviceCidr":"%s","version":"%s","allocatesNodeCidrs":%s,"nodeCidrMaskSize":%s,"flannel":%s,"nodes":[%s]}\\n' ${sh(CLUSTER_FACTS_PREFIX)} "$pod" "$svc" "$server" "$allocates" "$mask" "$flannel_json" "$nodes_json"
 `;
 }
