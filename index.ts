@@ -10,7 +10,7 @@ import { azureMachines } from "./machines/azure";
 import { existingMachines } from "./machines/existing";
 import { MachineLayer } from "./machines/host";
 import { nodeRuntimeInput } from "./components/scripts/provision";
-import { renderClusterCompatibility, torRouteTable } from "./components/scripts/existing";
+import { renderClusterCompatibility, torRouteTable, torRoutesFromCheck } from "./components/scripts/existing";
 import { upgradeWaves } from "./components/scripts/upgrade";
 import { topologySpec } from "./components/topology";
 import { WindowsNode } from "./components/windowsNode";
@@ -162,12 +162,18 @@ export const nodes = allNodes(addresses).map((n) => ({ name: n.name, role: n.rol
 /**
  * For `tor`: each node's pod /24 and its next hop, and the same as switch (IOS-style) and Linux
  * router commands. On an existing cluster only the planned Windows nodes: the master's podCIDR and
- * the cluster's other nodes are the cluster's, and its compatibility step prints the whole table.
+ * the cluster's other nodes are the cluster's, and its compatibility step prints the whole table,
+ * which these outputs then hold.
  */
 const torNodes = cfg.existingCluster ? addresses.windows : allNodes(addresses);
 const torTable = cfg.topology === "tor" ? torRouteTable(torNodes.map((n) => ({ name: n.name, address: n.privateIp, podCidr: n.podCidr }))) : undefined;
-export const torRoutes = torTable ? torTable.routes.map((r) => `${r.prefix} via ${r.nextHop}`) : [];
-export const torRouteCommands = torTable ? { ios: torTable.ios, linux: torTable.linux } : null;
+// on an existing cluster, once `pulumi up` has run its compatibility step: the table it printed
+const fullTorTable =
+    torTable && cfg.existingCluster && master.compatibility
+        ? pulumi.unsecret(master.compatibility.stdout).apply((out) => torRoutesFromCheck(out) ?? torTable)
+        : pulumi.output(torTable);
+export const torRoutes = fullTorTable.apply((t) => (t ? t.routes.map((r) => `${r.prefix} via ${r.nextHop}`) : []));
+export const torRouteCommands = fullTorTable.apply((t) => (t ? { ios: t.ios, linux: t.linux } : null));
 /** Each Windows worker: name, private IP and pod /24. */
 export const windowsNodes = workers.map((n) => ({ name: n.name, privateIp: n.privateIp, podCidr: n.podSubnet }));
 /** check → {pass, detail}: the seed's validation checklist, run against the live cluster. */

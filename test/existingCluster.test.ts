@@ -354,6 +354,9 @@ describe("existing cluster: the compatibility step against stubbed kubectl answe
         assert.match(res.stdout, /^ip route 10\.244\.1\.0 255\.255\.255\.0 192\.0\.2\.11 name worker-1$/m);
         assert.match(res.stdout, /^ip route replace 10\.244\.10\.0\/24 via 192\.0\.2\.12$/m);
         assert.match(res.stdout, /no route for node joining: it has no spec\.podCIDR/);
+        // the stack's torRoutes outputs read the same table back from the step's output
+        assert.deepStrictEqual(ex.torRoutesFromCheck(res.stdout), want);
+        assert.strictEqual(ex.torRoutesFromCheck("ip route 10.0.0.0 255.0.0.0 192.0.2.1 name x; rm -rf /\n"), undefined);
         // the facts line is still there and parses
         assert.strictEqual(ex.parseClusterFacts(res.stdout).nodes.length, 5);
         assert.strictEqual(sb.run(script).stdout, res.stdout, "a second run prints the same");

@@ -803,3 +803,23 @@ export function torRouteTable(nodes: readonly TorNode[]): TorRouteTable {
         linux: routes.map((r) => `ip route replace ${r.prefix} via ${r.nextHop}\n`).join(""),
     };
 }
+
+/**
+ * The switch's route table as the compatibility step printed it (TOR_ROUTES_SCRIPT's IOS-style
+ * lines), parsed back into torRouteTable's shape: the stack's torRoutes outputs on an existing
+ * cluster, complete once `pulumi up` has run the step. Only lines of the exact form count (the
+ * step printed nothing it did not check); undefined when the output has none.
+ */
+export function torRoutesFromCheck(stdout: string): TorRouteTable | undefined {
+    const line = /^ip route (\d{1,3}(?:\.\d{1,3}){3}) (\d{1,3}(?:\.\d{1,3}){3}) (\d{1,3}(?:\.\d{1,3}){3}) name ([A-Za-z0-9._-]+)$/;
+    const nodes: TorNode[] = [];
+    for (const l of stdout.split(/\r?\n/)) {
+        const m = line.exec(l);
+        if (!m) {
+            continue;
+        }
+        const prefix = m[2].split(".").reduce((n, o) => n + (Number(o).toString(2).match(/1/g) ?? []).length, 0);
+        nodes.push({ name: m[4], address: m[3], podCidr: `${m[1]}/${prefix}` });
+    }
+    return nodes.length ? torRouteTable(nodes) : undefined;
+}
