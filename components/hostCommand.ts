@@ -25,12 +25,15 @@ export function hostCommand(name: string, host: Host, args: command.remote.Comma
  * The inputs of an upgrade step (the control plane's upgrade, a node's drain, upgrade and
  * uncordon): a script that runs only when a later `pulumi up` changes it, never when the step is
  * created. pulumi-command's Create returns without connecting when `create` is unset, and its
- * Update runs `update` (provider/pkg/provider/remote/command.go Create, Update); only `connection`
- * and `triggers` replace a command. A step is created on the run that makes its machine, where
+ * Update runs `update` (pulumi/pulumi-command v1.2.1 provider/pkg/provider/remote/commandController.go
+ * Create, Update); only `triggers` replaces a command (provider/pkg/provider/common/inputs.go
+ * `provider:"replaceOnChanges"`; the SDK's remote/command.js adds replaceOnChanges for triggers
+ * alone), so a new script or stdin is an update. A step is created on the run that makes its machine, where
  * init or the join installs the target versions, so there is nothing to upgrade then: a first
  * `pulumi up` spends no SSH session on these steps, however many nodes wait in line. A new version
  * set changes the script (its versions are in it), which runs it; a failed run keeps the old inputs
- * in the state, so the next `pulumi up` runs it again. `marker` (hex, e.g. a digest of what
+ * in the state (pulumi-go-provider infer/resource.go: only a ResourceInitFailedError keeps partial
+ * state; pulumi pkg/resource/deploy/step.go UpdateStep.Apply), so the next `pulumi up` runs it again. `marker` (hex, e.g. a digest of what
  * was staged) goes in as a comment: the step also runs again when it changes.
  */
 export function upgradeStep(script: string, marker?: string): { update: string } {

@@ -190,7 +190,7 @@ export const PROVISION_REBOOT = {
 export const CREATELESS: { spread: Spread; basis: Basis } = {
     spread: s(0.005, 0.01),
     basis: estimate(
-        "one provider call that returns without connecting (pulumi/pulumi-command provider/pkg/provider/remote/command.go Create: `if state.Create == nil { return id, state, nil }`): the engine's gRPC round trip, well under a second",
+        "one provider call that returns without connecting (pulumi/pulumi-command v1.2.1 provider/pkg/provider/remote/commandController.go Create: it returns when `input.Create == nil`, before any connection): the engine's gRPC round trip, well under a second",
     ),
 };
 

@@ -23,7 +23,7 @@ const CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock";
  * version's control plane runs, the pause image among them, through the CRI (kubernetes
  * cmd/kubeadm/app/cmd/config.go NewCmdConfigImagesPull: --kubernetes-version, --cri-socket); init's
  * preflight then finds them present and pulls nothing (cmd/kubeadm/app/preflight/checks.go
- * ImagePullCheck skips an image the runtime has). flannel's two images go into containerd's k8s.io
+ * ImagePullCheck skips an image the runtime has under the IfNotPresent policy, init's default). flannel's two images go into containerd's k8s.io
  * namespace, the one the CRI serves (ctr ships in containerd's release tarball).
  */
 export function renderMasterImagePull(input: MasterImageInput): string {
@@ -39,7 +39,8 @@ done
 
 /**
  * What a build leaves that no master may share: the machine id (an empty /etc/machine-id makes
- * systemd generate a new one at the first boot: systemd machine-id(5)), apt's downloaded packages.
+ * systemd generate a new one at the first boot; it would first take /var/lib/dbus/machine-id, so
+ * that goes too: systemd man/machine-id.xml), apt's downloaded packages.
  * AIB then deprovisions the VM (waagent -deprovision+user) before it captures it.
  */
 export function renderMasterImageCleanup(): string {
