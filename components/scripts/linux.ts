@@ -16,7 +16,8 @@ set -${stopOnError ? "e" : ""}uo pipefail
 `;
 }
 
-const PRELUDE = `${bashPrelude()}export DEBIAN_FRONTEND=noninteractive
+/** The prelude of every master step that installs or downloads: non-interactive apt, and `retry` (5 tries). */
+export const PRELUDE = `${bashPrelude()}export DEBIAN_FRONTEND=noninteractive
 retry() { local n=1; until "$@"; do if [ "$n" -ge 5 ]; then echo "failed after $n tries: $*" >&2; return 1; fi; sleep $((n * 5)); n=$((n + 1)); done; }
 `;
 

@@ -7,7 +7,7 @@
 // Pure: scripts in, steps out. images/index.ts turns the steps into an image template.
 import { flannelImages } from "../manifests/flannel";
 import { ImageStep } from "./image";
-import { bashPrelude, MasterPrepareInput, renderMasterPrepare } from "./linux";
+import { bashPrelude, MasterPrepareInput, PRELUDE, renderMasterPrepare } from "./linux";
 import { sh } from "./shell";
 
 export interface MasterImageInput extends MasterPrepareInput {
@@ -28,8 +28,7 @@ const CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock";
  */
 export function renderMasterImagePull(input: MasterImageInput): string {
     const { image, cniImage } = flannelImages(input.flannelVersion, input.flannelCniPluginVersion);
-    return `${bashPrelude()}retry() { local n=1; until "$@"; do if [ "$n" -ge 5 ]; then echo "failed after $n tries: $*" >&2; return 1; fi; sleep $((n * 5)); n=$((n + 1)); done; }
-retry kubeadm config images pull --kubernetes-version ${sh(`v${input.kubernetesVersion}`)} --cri-socket ${CONTAINERD_SOCKET}
+    return `${PRELUDE}retry kubeadm config images pull --kubernetes-version ${sh(`v${input.kubernetesVersion}`)} --cri-socket ${CONTAINERD_SOCKET}
 for ref in ${sh(image)} ${sh(cniImage)}; do
   retry ctr -n k8s.io images pull "$ref" >/dev/null
   echo "pulled $ref"

@@ -10,13 +10,9 @@
 // and resumable: it judges each part by the host's state, never by a step it remembers.
 //
 // Pure: scripts rendered from typed inputs, and the ordering edges the graph is built from.
-import { APT_LOCK_WAIT, bashPrelude, KUBECTL, minorLine } from "./linux";
+import { APT_LOCK_WAIT, KUBECTL, minorLine, PRELUDE as BASH_PRELUDE } from "./linux";
 import { ps, sh } from "./shell";
 import { AGENTS_FN, PRELUDE, STAGED_PREFIX, STAGING_DIR, STAGING_PLAN, versionsStamp, WindowsVersions } from "./windows";
-
-const BASH = `${bashPrelude()}export DEBIAN_FRONTEND=noninteractive
-retry() { local n=1; until "$@"; do if [ "$n" -ge 5 ]; then echo "failed after $n tries: $*" >&2; return 1; fi; sleep $((n * 5)); n=$((n + 1)); done; }
-`;
 
 /**
  * The annotation by which a node records that this stack cordoned it for an upgrade (its value:
@@ -128,7 +124,7 @@ export interface MasterUpgradeInput {
  */
 export function renderMasterUpgrade(input: MasterUpgradeInput): string {
     const line = minorLine(input.kubernetesVersion);
-    return `${BASH}
+    return `${BASH_PRELUDE}
 target=${sh(input.kubernetesVersion)}
 node=${sh(input.nodeName)}
 timeout=${DRAIN_TIMEOUT_SECONDS}
@@ -264,7 +260,7 @@ export interface WindowInput {
  * are part of the script: a new version set runs it again.
  */
 export function renderWindowsDrain(input: WindowInput): string {
-    return `${BASH}
+    return `${BASH_PRELUDE}
 node=${sh(input.node)}
 target=${sh(versionLabel(input.versions))}
 timeout=${DRAIN_TIMEOUT_SECONDS}
@@ -290,7 +286,7 @@ echo "$node drained for its upgrade to $target ($staged)"
  */
 export function renderWindowsUncordon(input: WindowInput): string {
     const k8s = input.versions.kubernetesVersion;
-    return `${BASH}
+    return `${BASH_PRELUDE}
 node=${sh(input.node)}
 target=${sh(k8s)}
 timeout=${DRAIN_TIMEOUT_SECONDS}
