@@ -348,6 +348,26 @@ export function vmSizeVcpus(size: string): number | undefined {
 export const WINDOWS_IMAGE_PUBLISHER = "MicrosoftWindowsServer";
 export const WINDOWS_IMAGE_OFFER = "WindowsServer";
 
+/** A marketplace Windows Server image of `release` (its SKU starts with the release, e.g. 2022-). */
+export function isWindowsServerImage(image: MarketplaceImage, release: string): boolean {
+    return image.publisher === WINDOWS_IMAGE_PUBLISHER && image.offer === WINDOWS_IMAGE_OFFER && image.sku.startsWith(`${release}-`);
+}
+
+/**
+ * The image definitions the image program (images/) publishes: windows-node-<release> for a
+ * Windows release, linux-master for the master. The cluster reads them back from a gallery image
+ * version id and refuses an image in the wrong place.
+ */
+export function windowsImageDefinition(release: string): string {
+    return `windows-node-${release}`;
+}
+export const MASTER_IMAGE_DEFINITION = "linux-master";
+
+/** The image definition a gallery image version id names (…/images/<definition>/versions/…). */
+export function galleryDefinition(id: string): string {
+    return /\/images\/([^/]+)\/versions\//.exec(id)?.[1] ?? "";
+}
+
 /** Keys that only mean something for VMs the stack creates in Azure. */
 export const AZURE_ONLY_KEYS: readonly (keyof ClusterConfig)[] = [
     "windowsNodeCount", "vnetCidr", "adminCidr", "allowAdminFromInternet", "adminPassword", "linuxVmSize", "windowsVmSize", "linuxImage", "windowsImage", "exposeNodePorts",
@@ -783,7 +803,7 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     const linuxImage = parseImage(str("linuxImage"));
     if (!linuxImage) {
         bad("linuxImage", `${show(str("linuxImage"))} is not publisher:offer:sku:version, e.g. ${KEYS.linuxImage.default}, nor a gallery image version id (npm run plan:images: masterImageVersionId).`);
-    } else if ("id" in linuxImage && /\/images\/windows-node-[^/]*\/versions\//.test(linuxImage.id)) {
+    } else if ("id" in linuxImage && galleryDefinition(linuxImage.id).startsWith(windowsImageDefinition(""))) {
         bad("linuxImage", `is a Windows node image (images/ windows-node-*); the master needs the Linux master image: its masterImageVersionId (images/.../linux-master/versions/...).`);
     }
     const windowsServerVersion = str("windowsServerVersion") as WindowsServerVersion;
@@ -793,16 +813,17 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     }
     const windowsImageText = str("windowsImage") || (release ?? WINDOWS_SERVER["2022"]).image;
     const windowsImage = parseImage(windowsImageText);
-    // an image of images/ names its definition after its release (images/nodeImage.ts imageDefinitionName)
-    const galleryRelease = windowsImage && "id" in windowsImage ? /\/images\/windows-node-(\d{4})\/versions\//.exec(windowsImage.id)?.[1] : undefined;
+    // an image of images/ names its definition after its release (windowsImageDefinition)
+    const definition = windowsImage && "id" in windowsImage ? galleryDefinition(windowsImage.id) : "";
+    const galleryRelease = Object.keys(WINDOWS_SERVER).find((r) => definition === windowsImageDefinition(r));
     if (!windowsImage) {
         bad("windowsImage", `${show(windowsImageText)} is not publisher:offer:sku:version, e.g. ${WINDOWS_SERVER["2022"].image}, nor a gallery image version id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<gallery>/images/<definition>/versions/<x.y.z>).`);
-    } else if (release && !("id" in windowsImage) && (windowsImage.publisher !== WINDOWS_IMAGE_PUBLISHER || windowsImage.offer !== WINDOWS_IMAGE_OFFER || !windowsImage.sku.startsWith(`${windowsServerVersion}-`))) {
+    } else if (release && !("id" in windowsImage) && !isWindowsServerImage(windowsImage, windowsServerVersion)) {
         bad(
             "windowsImage",
             `${show(windowsImageText)} is not Windows Server ${windowsServerVersion} from ${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}; the node images (${release.containerTag}) must match the host build: use ${release.image}, another ${windowsServerVersion}-* SKU, or set windowsServerVersion to the image's release.`,
         );
-    } else if ("id" in windowsImage && /\/images\/linux-master\/versions\//.test(windowsImage.id)) {
+    } else if (definition === MASTER_IMAGE_DEFINITION) {
         bad("windowsImage", `is the Linux master image (images/ linux-master); the Windows nodes need the Windows node image: its imageVersionId (images/.../windows-node-${windowsServerVersion}/versions/...).`);
     } else if (release && galleryRelease !== undefined && galleryRelease !== windowsServerVersion) {
         bad(

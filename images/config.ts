@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { ConfigError, ConfigIssue, MarketplaceImage, parseImage, Topology, TOPOLOGIES, versionProblem, WINDOWS_IMAGE_OFFER, WINDOWS_IMAGE_PUBLISHER } from "../components/config";
+import { ConfigError, ConfigIssue, isWindowsServerImage, MarketplaceImage, parseImage, Topology, TOPOLOGIES, versionProblem, WINDOWS_IMAGE_OFFER, WINDOWS_IMAGE_PUBLISHER } from "../components/config";
 import { WindowsVersions } from "../components/scripts/windows";
 import { WINDOWS_SERVER, WindowsServerVersion } from "../components/versions";
 
@@ -49,10 +49,11 @@ export function parseImageConfig(raw: Record<string, string>): ImageConfig {
     if (!(release in WINDOWS_SERVER)) {
         bad("windowsServerVersion", `"${release}" is not a Windows Server release the nodes support; use ${Object.keys(WINDOWS_SERVER).join(" or ")}.`);
     }
-    const sourceText = str("windowsImage") || (WINDOWS_SERVER[release] ?? WINDOWS_SERVER["2022"]).image;
+    const defaultSource = (WINDOWS_SERVER[release] ?? WINDOWS_SERVER["2022"]).image;
+    const sourceText = str("windowsImage") || defaultSource;
     const source = parseImage(sourceText);
-    if (!source || "id" in source || source.publisher !== WINDOWS_IMAGE_PUBLISHER || source.offer !== WINDOWS_IMAGE_OFFER || !source.sku.startsWith(`${release}-`)) {
-        bad("windowsImage", `"${sourceText}" is not a Windows Server ${release} marketplace image (${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}:${release}-…:version); leave it empty for ${(WINDOWS_SERVER[release] ?? WINDOWS_SERVER["2022"]).image}.`);
+    if (!source || "id" in source || !isWindowsServerImage(source, release)) {
+        bad("windowsImage", `"${sourceText}" is not a Windows Server ${release} marketplace image (${WINDOWS_IMAGE_PUBLISHER}:${WINDOWS_IMAGE_OFFER}:${release}-…:version); leave it empty for ${defaultSource}.`);
     }
     const topology = str("topology") as Topology;
     if (!TOPOLOGIES.includes(topology)) {

@@ -6,7 +6,7 @@
 //   cd images && pulumi stack init dev && pulumi config set azure-native:location westeurope && pulumi up
 //   npm run plan:images          # offline: the template and its scripts, as the plan shows the cluster's
 import * as pulumi from "@pulumi/pulumi";
-import { KEYS } from "../components/config";
+import { KEYS, MarketplaceImage, MASTER_IMAGE_DEFINITION, windowsImageDefinition } from "../components/config";
 import { planAddresses } from "../components/addressing";
 import { sampleImage } from "../components/manifests/sample";
 import { WINDOWS_SERVER } from "../components/versions";
@@ -14,7 +14,7 @@ import { imageSteps, imageVersionName } from "../components/scripts/image";
 import { topologySpec } from "../components/topology";
 import { IMAGE_PROJECT, parseImageConfig } from "./config";
 import { ImageGallery } from "./gallery";
-import { imageDefinitionName, MASTER_IMAGE_DEFINITION, NodeImage } from "./nodeImage";
+import { NodeImage } from "./nodeImage";
 import { masterImageSteps } from "../components/scripts/masterImage";
 
 // every key of this project's namespace, as set (pulumi config or the plan's --config)
@@ -37,8 +37,8 @@ const steps = imageSteps({
     buildNode: addresses.windows[0],
     cidrs: { podCidr: addresses.podCidr, serviceCidr: addresses.serviceCidr, vnetCidr: addresses.vnetCidr },
 });
-const s = cfg.source;
-const version = imageVersionName(`${s.publisher}:${s.offer}:${s.sku}:${s.version}`, steps);
+const sourceText = (i: MarketplaceImage) => `${i.publisher}:${i.offer}:${i.sku}:${i.version}`;
+const version = imageVersionName(sourceText(cfg.source), steps);
 
 // one gallery for both images, and one identity AIB builds them with
 const gallery = new ImageGallery("winimg", { tags: { "hybrid-k8s-images": pulumi.getStack() } });
@@ -49,7 +49,7 @@ const image = new NodeImage("winimg", {
     steps,
     version,
     vmSize: cfg.buildVmSize,
-    imageName: imageDefinitionName(cfg.release),
+    imageName: windowsImageDefinition(cfg.release),
     offer: "windows-node",
     osDiskSizeGB: 128,
 });
@@ -57,7 +57,7 @@ const image = new NodeImage("winimg", {
 // The Linux master image: the master's prepare step and its images, for the cluster's linuxImage.
 const m = cfg.master;
 const masterSteps = m ? masterImageSteps(m) : [];
-const masterVersion = m ? imageVersionName(`${m.source.publisher}:${m.source.offer}:${m.source.sku}:${m.source.version}`, masterSteps) : undefined;
+const masterVersion = m ? imageVersionName(sourceText(m.source), masterSteps) : undefined;
 const master =
     m && masterVersion
         ? new NodeImage("masterimg", {

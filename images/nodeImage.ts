@@ -13,18 +13,6 @@ import { powershellCommand } from "../components/scripts/shell";
 import { check } from "../components/validate";
 import { ImageGallery } from "./gallery";
 
-/**
- * The image definition of a Windows release: windows-node-2022, windows-node-2025. The cluster
- * reads the release back from a gallery image version id (components/config.ts) and refuses
- * another one.
- */
-export function imageDefinitionName(release: string): string {
-    return `windows-node-${release}`;
-}
-
-/** The Linux master image's definition (the cluster refuses it as a Windows image, and the Windows ones as the master's). */
-export const MASTER_IMAGE_DEFINITION = "linux-master";
-
 export interface NodeImageArgs {
     gallery: ImageGallery;
     os: "Windows" | "Linux";
@@ -36,7 +24,7 @@ export interface NodeImageArgs {
     version: string;
     /** The build VM's size. */
     vmSize: string;
-    /** Image definition name (imageDefinitionName, MASTER_IMAGE_DEFINITION). */
+    /** Image definition name (components/config.ts windowsImageDefinition, MASTER_IMAGE_DEFINITION). */
     imageName: string;
     /** The definition's identifier offer (publisher hybrid-k8s, sku the source's): unique in the gallery. */
     offer: string;
@@ -130,7 +118,7 @@ export class NodeImage extends pulumi.ComponentResource {
                         // an id that ends in /versions/<x.y.z> names the version AIB creates
                         // (learn.microsoft.com/azure/virtual-machines/linux/image-builder-json, distribute: sharedImage, galleryImageId)
                         galleryImageId: this.imageVersionId,
-                        runOutputName: `${name}-${args.version.replace(/\./g, "-")}`,
+                        runOutputName: this.templateName,
                         targetRegions: [{ name: g.location, replicaCount: 1 }],
                     },
                 ],
