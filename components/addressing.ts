@@ -163,6 +163,11 @@ export function podSlotOf(pods: Cidr, subnet: string): number | undefined {
     return Number((c.first - pods.first) >> BigInt(32 - NODE_POD_PREFIX));
 }
 
+/** An existing Windows host's pod /24 number: its podSubnet's, or the one its address gives (hostPodSlot). */
+export function existingHostPodSlot(host: { address: string; podSubnet?: string }, nodeNetwork: Cidr, pods: Cidr, fromTop: boolean): number | undefined {
+    return host.podSubnet !== undefined ? podSlotOf(pods, host.podSubnet) : hostPodSlot(nodeNetwork, pods, host.address, fromTop);
+}
+
 /** Node names, derived once: Windows computer names are at most 15 characters. */
 export function windowsNodeName(index: number): string {
     return `k8s-win-${index}`;
@@ -205,7 +210,7 @@ export function planAddresses(input: AddressInput): AddressPlan {
     const nodeSubnet = must(nodeSubnetCidr, "vnetCidr");
     const windows: NodeAddress[] = hosts
         ? hosts.windows.map((h, i) => {
-              const slot = h.podSubnet !== undefined ? podSlotOf(pods, h.podSubnet) : hostPodSlot(nodeSubnet, pods, h.address, input.podCidrsFromTop ?? false);
+              const slot = existingHostPodSlot(h, nodeSubnet, pods, input.podCidrsFromTop ?? false);
               if (slot === undefined) {
                   throw new RangeError(`windowsHosts[${i}] (${h.name}): no pod /24 for ${h.podSubnet ?? h.address} in ${pods.text}`);
               }

@@ -15,8 +15,7 @@ import {
     overlaps,
     parseCidr,
     subnetCount,
-    hostPodSlot,
-    podSlotOf,
+    existingHostPodSlot,
     subnetAt,
 } from "./addressing";
 import { privateKeyProblem, publicKeyProblem } from "./sshKeys";
@@ -658,24 +657,21 @@ export function parseConfig(raw: Record<string, string>, opts: LoadOptions): Clu
     }
     // existing hosts: each one's pod /24, stable whatever the list's order (addressing.ts hostPodSlot)
     if (existing && pod && nodeSubnet && isNetworkAddress(nodeSubnet)) {
-        const taken = new Map<number, string>(bool("existingCluster") ? [] : [[0, "the master"]]);
+        const fromTop = bool("existingCluster");
+        const taken = new Map<number, string>(fromTop ? [] : [[0, "the master"]]);
         windowsHosts.forEach((h, i) => {
             const at = `windowsHosts[${i}] (${h.name})`;
-            let slot: number | undefined;
-            if (h.podSubnet !== undefined) {
-                slot = podSlotOf(pod, h.podSubnet);
-                if (slot === undefined) {
-                    bad("windowsHosts", `${at}.podSubnet ${show(h.podSubnet)} is not a /24 network inside podCidr ${pod.text}, e.g. ${subnetAt(pod, NODE_POD_PREFIX, 1)}.`);
-                    return;
-                }
-            } else if (isIpv4(h.address)) {
-                slot = hostPodSlot(nodeSubnet, pod, h.address, bool("existingCluster"));
-                if (slot === undefined) {
-                    bad("windowsHosts", `${at}: its address ${h.address} gives no pod /24 in podCidr ${pod.text} (host number h of nodeSubnet ${nodeSubnet.text} takes /24 number h${bool("existingCluster") ? " from the top" : ""}, and ${pod.text} holds ${subnetCount(pod, NODE_POD_PREFIX)}); give it one with podSubnet, e.g. { name: ${h.name}, address: ${h.address}, podSubnet: <a free /24 of ${pod.text}> }, or use a larger podCidr.`);
-                    return;
-                }
+            if (h.podSubnet === undefined && !isIpv4(h.address)) {
+                return; // its address is refused above
             }
+            const slot = existingHostPodSlot(h, nodeSubnet, pod, fromTop);
             if (slot === undefined) {
+                bad(
+                    "windowsHosts",
+                    h.podSubnet !== undefined
+                        ? `${at}.podSubnet ${show(h.podSubnet)} is not a /24 network inside podCidr ${pod.text}, e.g. ${subnetAt(pod, NODE_POD_PREFIX, 1)}.`
+                        : `${at}: its address ${h.address} gives no pod /24 in podCidr ${pod.text} (host number h of nodeSubnet ${nodeSubnet.text} takes /24 number h${fromTop ? " from the top" : ""}, and ${pod.text} holds ${subnetCount(pod, NODE_POD_PREFIX)}); give it one with podSubnet, e.g. { name: ${h.name}, address: ${h.address}, podSubnet: <a free /24 of ${pod.text}> }, or use a larger podCidr.`,
+                );
                 return;
             }
             const other = taken.get(slot);
