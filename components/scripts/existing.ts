@@ -818,8 +818,11 @@ export function torRoutesFromCheck(stdout: string): TorRouteTable | undefined {
         if (!m) {
             continue;
         }
-        const prefix = m[2].split(".").reduce((n, o) => n + (Number(o).toString(2).match(/1/g) ?? []).length, 0);
-        nodes.push({ name: m[4], address: m[3], podCidr: `${m[1]}/${prefix}` });
+        // the mask back to its prefix, as dottedMask wrote it
+        const prefix = Array.from({ length: 33 }, (_, p) => p).find((p) => dottedMask(p) === m[2]);
+        if (prefix !== undefined) {
+            nodes.push({ name: m[4], address: m[3], podCidr: `${m[1]}/${prefix}` });
+        }
     }
     return nodes.length ? torRouteTable(nodes) : undefined;
 }
