@@ -99,6 +99,25 @@ describe("prebuilt master image", () => {
         assert.match(retry.stdout, /pulled ghcr.io\/flannel-io\/flannel-cni-plugin:v1\.8\.0-flannel1/);
     });
 
+    it("cleanup: empties the machine id (and dbus's copy, which systemd would take first); a second run is harmless; a failed apt-get clean stops it and the retry finishes", () => {
+        const sb = sandbox();
+        fs.mkdirSync(path.join(sb.dir, "etc"), { recursive: true });
+        fs.mkdirSync(path.join(sb.dir, "var/lib/dbus"), { recursive: true });
+        fs.writeFileSync(path.join(sb.dir, "etc/machine-id"), "0123456789abcdef0123456789abcdef\n");
+        fs.writeFileSync(path.join(sb.dir, "var/lib/dbus/machine-id"), "0123456789abcdef0123456789abcdef\n");
+        // apt-get fails on its first call (a held lock), then works
+        sb.fake("apt-get", `[ "$(wc -l < "$SANDBOX/calls/apt-get")" -gt 1 ] || { echo "E: Could not get lock" >&2; exit 100; }`);
+        const script = renderMasterImageCleanup();
+        const failed = sb.run(script);
+        assert.notStrictEqual(failed.code, 0);
+        assert.strictEqual(sb.file("etc/machine-id"), "0123456789abcdef0123456789abcdef\n", "nothing changed after the failure");
+        for (const run of [sb.run(script), sb.run(script)]) {
+            assert.strictEqual(run.code, 0, run.stderr);
+            assert.strictEqual(sb.file("etc/machine-id"), "");
+            assert.ok(!sb.exists("var/lib/dbus/machine-id"));
+        }
+    });
+
     it("the cluster takes the master image as linuxImage and refuses the two images mixed up, naming the key", () => {
         const base = { "hybrid-k8s:adminCidr": "203.0.113.7/32" };
         assert.deepStrictEqual(parseConfig({ ...base, "hybrid-k8s:linuxImage": MASTER_ID }, { mode: "plan" }).linuxImage, { id: MASTER_ID });

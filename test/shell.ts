@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 
 /** Paths the scripts write to, redirected into the sandbox. */
-const ROOTED = ["/etc/kubernetes", "/etc/cni", "/etc/systemd", "/etc/containerd", "/etc/modules-load.d", "/etc/sysctl.d", "/etc/apt", "/usr/local/sbin", "/var/lib/cni", "/run/flannel"];
+const ROOTED = ["/etc/kubernetes", "/etc/cni", "/etc/systemd", "/etc/containerd", "/etc/modules-load.d", "/etc/sysctl.d", "/etc/apt", "/usr/local/sbin", "/var/lib/cni", "/run/flannel", "/etc/machine-id", "/var/lib/dbus"];
 
 export interface Sandbox {
     dir: string;
